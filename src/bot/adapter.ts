@@ -1,0 +1,72 @@
+import {
+  type Activity,
+  CloudAdapter,
+  type InvokeResponse,
+  ConfigurationBotFrameworkAuthentication,
+  ConfigurationServiceClientCredentialFactory,
+  type TurnContext,
+} from 'botbuilder';
+import { performance } from 'node:perf_hooks';
+import type { AppConfig } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import { currentTrace } from '../tracing/turnTrace.js';
+
+/** CloudAdapter with its inbound processing exposed, so the route owns HTTP validation and errors. */
+export class AssistantAdapter extends CloudAdapter {
+  processInbound(
+    authHeader: string,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
+    return this.processActivity(authHeader, activity, logic);
+  }
+}
+
+/**
+ * Builds the CloudAdapter. With no MicrosoftAppId the SDK disables JWT validation (local use);
+ * with one, every inbound request must carry a valid Bot Framework token.
+ */
+export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapter {
+  const { bot } = config;
+  const settings = {
+    MicrosoftAppId: bot.appId ?? '',
+    MicrosoftAppPassword: bot.appPassword ?? '',
+    MicrosoftAppType: bot.appType,
+    MicrosoftAppTenantId: bot.tenantId ?? '',
+    // Overridable for sovereign clouds and for tests that sign their own tokens.
+    ...(bot.openIdMetadataUrl
+      ? {
+          ToBotFromChannelOpenIdMetadataUrl: bot.openIdMetadataUrl,
+          ToBotFromEmulatorOpenIdMetadataUrl: bot.openIdMetadataUrl,
+        }
+      : {}),
+    ...(bot.tokenIssuer ? { ToBotFromChannelTokenIssuer: bot.tokenIssuer } : {}),
+  };
+  const credentials = new ConfigurationServiceClientCredentialFactory(settings);
+  const auth = new ConfigurationBotFrameworkAuthentication(settings, credentials);
+  const adapter = new AssistantAdapter(auth);
+
+  // Time every outbound send as the `send` stage of the current turn.
+  adapter.use(async (context: TurnContext, next) => {
+    context.onSendActivities(async (_ctx, _activities, sendNext) => {
+      const start = performance.now();
+      try {
+        return await sendNext();
+      } finally {
+        currentTrace()?.record('send', performance.now() - start);
+      }
+    });
+    await next();
+  });
+
+  adapter.onTurnError = async (context, error) => {
+    currentTrace()?.fail(error);
+    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'turn failed');
+    try {
+      await context.sendActivity('Sorry, something went wrong on my side. Please try again.');
+    } catch (sendError) {
+      logger.warn({ err: sendError }, 'could not send the error reply');
+    }
+  };
+  return adapter;
+}

@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+
+/** An activity as the bot sends it over the wire (only the fields a client renders). */
+export interface WireActivity {
+  type: string;
+  id?: string;
+  text?: string;
+  replyToId?: string;
+  conversation?: { id: string };
+  from?: { id: string; name?: string };
+  attachments?: { contentType: string; content?: unknown }[];
+  suggestedActions?: { actions: { type: string; title?: string; value?: unknown }[] };
+  [key: string]: unknown;
+}
+
+export interface ReceivedActivity {
+  method: 'POST' | 'PUT';
+  conversationId: string;
+  activity: WireActivity;
+  receivedAt: number;
+}
+
+/**
+ * The channel side of the Bot Framework connector protocol: the bot POSTs replies to
+ * `{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]` and PUTs card updates.
+ * The terminal chat and the HTTP tests use it as their serviceUrl; it listens on loopback only.
+ */
+export class ConnectorReceiver {
+  readonly received: ReceivedActivity[] = [];
+  private server?: Server;
+  private listeners: ((r: ReceivedActivity) => void)[] = [];
+
+  onActivity(listener: (r: ReceivedActivity) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(port = 0): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    return this.serviceUrl;
+  }
+
+  get serviceUrl(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('ConnectorReceiver is not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** Waits until `count` activities (optionally matching) have arrived. */
+  async waitFor(
+    count: number,
+    timeoutMs = 10_000,
+    match: (r: ReceivedActivity) => boolean = () => true,
+  ): Promise<ReceivedActivity[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hits = this.received.filter(match);
+      if (hits.length >= count) return hits;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${count} activities, got ${hits.length}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
+    const method = req.method === 'PUT' ? 'PUT' : req.method === 'POST' ? 'POST' : undefined;
+    if (!match || !method) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NotFound"}}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let activity: WireActivity;
+    try {
+      activity = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WireActivity;
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"BadArgument"}}');
+      return;
+    }
+    const id = method === 'PUT' ? (match[2] ?? randomUUID()) : randomUUID();
+    const record: ReceivedActivity = {
+      method,
+      conversationId: decodeURIComponent(match[1] ?? ''),
+      activity: { ...activity, id },
+      receivedAt: Date.now(),
+    };
+    this.received.push(record);
+    for (const listener of this.listeners) listener(record);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+  }
+}

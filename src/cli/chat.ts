@@ -1,0 +1,108 @@
+/**
+ * Terminal chat: a minimal Bot Framework channel. It POSTs activities to the server's
+ * /api/messages and listens on its own loopback serviceUrl, so replies sent later
+ * (proactive notifications) are printed as they arrive.
+ *   npm run chat -- [--url http://127.0.0.1:3978] [--user alice] [--name Alice]
+ */
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ConnectorReceiver, type WireActivity } from '../chat/connectorReceiver.js';
+import { renderActivity, type Choice } from '../chat/renderActivity.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:3978' },
+    user: { type: 'string', default: 'local-user' },
+    name: { type: 'string', default: 'Local User' },
+    wait: { type: 'string', default: '1500' },
+  },
+});
+const serverUrl = (values.url ?? 'http://127.0.0.1:3978').replace(/\/$/, '');
+const user = { id: values.user ?? 'local-user', name: values.name ?? 'Local User' };
+const bot = { id: 'rpa-assistant', name: 'RPA Assistant' };
+const conversation = { id: `chat-${randomUUID()}` };
+const interactive = process.stdin.isTTY === true;
+let choices: Choice[] = [];
+
+const receiver = new ConnectorReceiver();
+receiver.onActivity(({ method, activity }) => print(activity, method === 'PUT'));
+
+function print(activity: WireActivity, updated: boolean): void {
+  const rendered = renderActivity(activity);
+  if (rendered.lines.length === 0 && rendered.choices.length === 0) return;
+  const prefix = updated ? 'bot (updated)> ' : 'bot> ';
+  process.stdout.write(rendered.lines.map((l, i) => (i === 0 ? prefix : '     ') + l).join('\n') + '\n');
+  if (rendered.choices.length > 0) {
+    choices = rendered.choices;
+    choices.forEach((c, i) => process.stdout.write(`     [${i + 1}] ${c.title}\n`));
+  }
+}
+
+async function send(partial: Partial<WireActivity>): Promise<void> {
+  const activity = {
+    type: 'message',
+    id: randomUUID(),
+    channelId: 'terminal',
+    serviceUrl: receiver.serviceUrl,
+    conversation,
+    from: user,
+    recipient: bot,
+    timestamp: new Date().toISOString(),
+    locale: 'en-US',
+    ...partial,
+  };
+  const response = await fetch(`${serverUrl}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(activity),
+  });
+  if (!response.ok) {
+    process.stdout.write(`! server answered ${response.status}: ${await response.text()}\n`);
+  }
+}
+
+/** A number picks one of the last buttons; anything else is sent as text. */
+function toActivity(line: string): Partial<WireActivity> {
+  const n = Number(line);
+  const choice = Number.isInteger(n) ? choices[n - 1] : undefined;
+  if (!choice) return { text: line };
+  if (choice.text !== undefined) return { text: choice.text };
+  return { text: '', value: choice.value };
+}
+
+async function main(): Promise<void> {
+  await receiver.start();
+  try {
+    await send({ type: 'conversationUpdate', membersAdded: [user], text: undefined });
+  } catch (err) {
+    process.stderr.write(`Cannot reach the assistant at ${serverUrl} (${(err as Error).message}). Is \`npm start\` running?\n`);
+    await receiver.stop();
+    process.exit(1);
+  }
+  const rl = createInterface({ input: process.stdin, terminal: interactive });
+  if (interactive) {
+    process.stdout.write(`Connected to ${serverUrl} as ${user.name}. Type a message, a number to pick a button, or /quit.\n`);
+    rl.setPrompt('you> ');
+    rl.prompt();
+  }
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === '/quit' || line === '/exit') break;
+    if (line) {
+      if (!interactive) process.stdout.write(`you> ${line}\n`);
+      try {
+        await send(toActivity(line));
+      } catch (err) {
+        process.stdout.write(`! could not send: ${(err as Error).message}\n`);
+      }
+    }
+    if (interactive) rl.prompt();
+  }
+  // Piped input: stay a little longer for replies that arrive after the turn (proactive ones).
+  if (!interactive) await new Promise((r) => setTimeout(r, Number(values.wait)));
+  await receiver.stop();
+  process.exit(0);
+}
+
+void main();

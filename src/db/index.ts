@@ -1,0 +1,10 @@
+export { openDatabase, embeddedDataDir, redactUrl } from './database.js';
+export type { Database, DatabaseConfig, OpenDatabaseOptions } from './database.js';
+export { EmbeddedPostgres } from './embedded.js';
+export type { EmbeddedPostgresOptions } from './embedded.js';
+export { migrate, runMigrations } from './migrate.js';
+export { isConnectionError, isTransientDbError, sqlState } from './errors.js';
+export { execute } from './sql.js';
+export type { SqlResult } from './sql.js';
+export { silentLog } from './log.js';
+export type { Log } from './log.js';

@@ -1,0 +1,126 @@
+/**
+ * Public types of the NLU runtime. The bot depends on these (and on `Recognizer`) only, so tests can
+ * swap the ONNX-backed pipeline for a stub.
+ */
+
+/** The 16 labels the intent model is trained on (logit order comes from the model's labels.json). */
+export const INTENT_LABELS = [
+  'procurement.create_order',
+  'procurement.order_status',
+  'procurement.cancel_order',
+  'procurement.list_orders',
+  'procurement.approve_order',
+  'customs.file_declaration',
+  'customs.declaration_status',
+  'customs.classify_goods',
+  'storage.receive_goods',
+  'storage.stock_level',
+  'storage.transfer_stock',
+  'automation.list_jobs',
+  'assistant.help',
+  'assistant.greet',
+  'assistant.thanks',
+  'out_of_scope',
+] as const;
+
+export type KnownIntent = (typeof INTENT_LABELS)[number];
+
+export const OUT_OF_SCOPE = 'out_of_scope';
+
+/** Intents whose automation changes something; a wrong trigger of one of these is costly. */
+export const WRITE_INTENTS: readonly string[] = [
+  'procurement.create_order',
+  'procurement.cancel_order',
+  'procurement.approve_order',
+  'customs.file_declaration',
+  'storage.receive_goods',
+  'storage.transfer_stock',
+];
+
+export interface IntentScore {
+  intent: string;
+  /** Softmax probability from the model, 0..1. */
+  confidence: number;
+}
+
+/**
+ * Entity types:
+ * - `purchase_order` value `PO-10452`, `shipment` value `SH-20931`, `declaration` value `CD-1188`
+ * - `sku` value `SKU-1001` — from an explicit code ("sku 1001") or a product name ("the bearings")
+ * - `warehouse` value `WH-B` — from a code ("WH-B", "warehouse B") or a name ("Dallas")
+ * - `supplier` value the canonical supplier name (`Acme Corp`)
+ * - `quantity` value `{ amount, unit }` (unit singular lowercase, e.g. `box`, or null)
+ * - `money` value `{ amount, currency }` (ISO 4217 code, or null when only "20k" was written)
+ * - `date` value ISO: `YYYY-MM-DD` when no time of day was given, else a full UTC ISO timestamp
+ */
+export type EntityType =
+  | 'purchase_order'
+  | 'shipment'
+  | 'declaration'
+  | 'sku'
+  | 'warehouse'
+  | 'supplier'
+  | 'quantity'
+  | 'money'
+  | 'date';
+
+export interface QuantityValue {
+  amount: number;
+  unit: string | null;
+}
+
+export interface MoneyValue {
+  amount: number;
+  currency: string | null;
+}
+
+export type EntityValue = string | QuantityValue | MoneyValue;
+
+export interface Entity {
+  type: EntityType;
+  value: EntityValue;
+  /** The matched text; always `text.slice(start, end)` of the original message. */
+  text: string;
+  /** UTF-16 offsets into the original message (JavaScript string indices). */
+  start: number;
+  end: number;
+}
+
+/** Why the out_of_scope rule overrode the model's top intent. */
+export type FallbackReason = 'low_confidence' | 'small_margin' | 'empty_input';
+
+export interface NluResult {
+  text: string;
+  /** The decided intent (after the out_of_scope rule). */
+  intent: string;
+  /** The model's probability of `intent` (so `ranking` contains `{intent, confidence}`). */
+  confidence: number;
+  /** All labels, most probable first, as the model scored them (before the out_of_scope rule). */
+  ranking: IntentScore[];
+  entities: Entity[];
+  /** Present when the out_of_scope rule replaced the model's top intent. */
+  fallback?: { reason: FallbackReason; intent: string; confidence: number };
+}
+
+export interface Recognizer {
+  recognize(text: string): Promise<NluResult>;
+}
+
+export interface NluThresholds {
+  /** Top probability below this → out_of_scope. */
+  confidence: number;
+  /** top1 − top2 below this → out_of_scope. */
+  margin: number;
+}
+
+export interface NluModelInfo {
+  name: string;
+  modelDir: string;
+  labels: string[];
+  provider: string;
+  thresholds: NluThresholds;
+  maxLength: number;
+  padTokenId: number;
+  /** The raw model_card.json (whatever the training pipeline wrote), if present. */
+  card?: Record<string, unknown>;
+}
