@@ -51,7 +51,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     },
     readiness: async () => {
       const database = await db.ping();
-      const model = recognizer ? 'loaded' : config.nlu.enabled ? 'missing' : 'disabled';
+      const model = recognizer ? 'loaded' : config.nlu.enabled && options.recognizer !== null ? 'missing' : 'disabled';
       return {
         ready: database && model !== 'missing',
         checks: { database, model, databaseMode: db.mode, traces: traceWriter.stats() },

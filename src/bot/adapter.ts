@@ -1,5 +1,7 @@
+import { AuthenticationConstants } from 'botframework-connector';
 import {
   type Activity,
+  CallerIdConstants,
   CloudAdapter,
   type InvokeResponse,
   ConfigurationBotFrameworkAuthentication,
@@ -33,14 +35,20 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
     MicrosoftAppPassword: bot.appPassword ?? '',
     MicrosoftAppType: bot.appType,
     MicrosoftAppTenantId: bot.tenantId ?? '',
-    // Overridable for sovereign clouds and for tests that sign their own tokens.
-    ...(bot.openIdMetadataUrl
+    // Overridable for sovereign clouds and for tests that sign their own tokens. Once any of
+    // these is set the SDK stops applying its public-cloud defaults, so all are given.
+    ...(bot.openIdMetadataUrl || bot.tokenIssuer
       ? {
-          ToBotFromChannelOpenIdMetadataUrl: bot.openIdMetadataUrl,
-          ToBotFromEmulatorOpenIdMetadataUrl: bot.openIdMetadataUrl,
+          ValidateAuthority: true,
+          ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
+          ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
+          OAuthUrl: AuthenticationConstants.OAuthUrl,
+          CallerId: CallerIdConstants.PublicAzureChannel,
+          ToBotFromChannelTokenIssuer: bot.tokenIssuer ?? AuthenticationConstants.ToBotFromChannelTokenIssuer,
+          ToBotFromChannelOpenIdMetadataUrl: bot.openIdMetadataUrl ?? AuthenticationConstants.ToBotFromChannelOpenIdMetadataUrl,
+          ToBotFromEmulatorOpenIdMetadataUrl: bot.openIdMetadataUrl ?? AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
         }
       : {}),
-    ...(bot.tokenIssuer ? { ToBotFromChannelTokenIssuer: bot.tokenIssuer } : {}),
   };
   const credentials = new ConfigurationServiceClientCredentialFactory(settings);
   const auth = new ConfigurationBotFrameworkAuthentication(settings, credentials);

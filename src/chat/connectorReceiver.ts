@@ -77,7 +77,7 @@ export class ConnectorReceiver {
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
     const method = req.method === 'PUT' ? 'PUT' : req.method === 'POST' ? 'POST' : undefined;
     if (!match || !method) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NotFound"}}');
+      reply(res, 404, '{"error":{"code":"NotFound"}}');
       return;
     }
     const chunks: Buffer[] = [];
@@ -86,7 +86,7 @@ export class ConnectorReceiver {
     try {
       activity = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WireActivity;
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"BadArgument"}}');
+      reply(res, 400, '{"error":{"code":"BadArgument"}}');
       return;
     }
     const id = method === 'PUT' ? (match[2] ?? randomUUID()) : randomUUID();
@@ -98,6 +98,11 @@ export class ConnectorReceiver {
     };
     this.received.push(record);
     for (const listener of this.listeners) listener(record);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+    reply(res, 200, JSON.stringify({ id }));
   }
+}
+
+function reply(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(body);
 }

@@ -100,6 +100,12 @@ export class EmbeddedPostgres {
     await server.stop();
   }
 
+  /** Drops every client connection and listens again on the same port. */
+  async restartServer(): Promise<void> {
+    await this.stopServer();
+    await this.startServer();
+  }
+
   /** Stops the socket server, then closes PGlite cleanly (checkpoint, files flushed). Idempotent. */
   async stop(): Promise<void> {
     await this.stopServer();

@@ -34,9 +34,10 @@ const CONNECTION_MESSAGES = [
  * 40 transaction rollback (serialization/deadlock), 53 insufficient resources, 55 object not in
  * prerequisite state (lock not available), 57 operator intervention (admin shutdown, cancel,
  * crash recovery), 58 system error, 3D/3F/42P01 missing database/schema/table (mid-migration),
- * 28 authentication, XX internal error.
+ * 28 authentication. Not XX (internal error, data/index corrupted): retrying will not fix those, and
+ * treating them as transient could block a writer on one bad row forever.
  */
-const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '25', '40', '53', '55', '57', '58', '3D', '3F', '28', 'XX']);
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '25', '40', '53', '55', '57', '58', '3D', '3F', '28']);
 const TRANSIENT_SQLSTATES = new Set(['42P01']);
 
 /** The error node-postgres produced, unwrapping TypeORM's QueryFailedError (`driverError`). */

@@ -75,6 +75,8 @@ export class OnnxClassifierSession implements LogitsRunner {
     const session = await ort.InferenceSession.create(modelPath, {
       executionProviders: choice.executionProviders,
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      // Warnings only (e.g. "some nodes were not assigned to the preferred provider") would go to stderr.
+      logSeverityLevel: 3,
       ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
       ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
     });

@@ -14,7 +14,11 @@ export const inboundActivitySchema = z
     type: z.string().min(1).max(64),
     id: z.string().max(512).optional(),
     channelId: z.string().min(1).max(128),
-    serviceUrl: z.string().url().max(2048),
+    serviceUrl: z
+      .string()
+      .max(2048)
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'serviceUrl must be an http(s) URL'),
     conversation: z.object({ id: z.string().min(1).max(1024) }).passthrough(),
     from: account,
     recipient: account.optional(),
