@@ -33,6 +33,16 @@ interface ClosableRecognizer extends BotRecognizer {
 export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openDatabase(config.database, { logger });
+  try {
+    return await startOnDatabase(config, options, logger, db);
+  } catch (err) {
+    // Close the embedded database cleanly: a process that dies with it open can corrupt its WAL.
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startOnDatabase(config: AppConfig, options: StartOptions, logger: Logger, db: Database): Promise<RunningApp> {
   const traceWriter = new TraceWriter(db.dataSource, { ...config.tracing, logger });
   const tracer = new Tracer(traceWriter);
   const recognizer = options.recognizer === undefined ? await loadRecognizer(config, logger) : options.recognizer ?? undefined;

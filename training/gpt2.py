@@ -184,6 +184,8 @@ class GPT2(nn.Module):
         logits = torch.matmul(h[:, :-1], self.transformer.wte.weight.t())
         target = self.id_map[input_ids[:, 1:]]
         valid = attention_mask[:, 1:].bool()
+        if bool(valid.all()):
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         return F.cross_entropy(logits[valid], target[valid])
 
 

@@ -406,7 +406,7 @@ def main(argv=None):
     val_gold = [lab_idx[r["intent"]] for r in rows["val"]]
     test_gold = [lab_idx[r["intent"]] for r in rows["test"]]
 
-    # ---- pruned vocabulary: tokens of the pretraining corpus (count >= 2) + all train-pool tokens
+    # ---- pruned vocabulary
     pre_ckpt = None
     if args.pretrained:
         pre_ckpt = torch.load(args.pretrained, map_location="cpu")
@@ -415,17 +415,12 @@ def main(argv=None):
         max_len = arch["n_positions"]
         log(f"reusing pretrained LM {args.pretrained} ({len(keep_ids)} vocab rows)")
     else:
-        # all tokens of the (augmented) train pool + EOS, then the most frequent corpus tokens
-        # (count >= 2) up to max_vocab rows (+1 shared UNK row) -- bounds the model size
+        # the max_vocab most frequent ids of pretraining corpus + (augmented) train pool; rarer ids
+        # (also rare train tokens, so the model sees UNK during fine-tuning) share the UNK row
         cnt = Counter(t for s in corpus_ids for t in s)
-        train_tokens = {t for vs in pool for s in tok.encode_many([v["text"] for v in vs]) for t in s} | {EOS_ID}
-        keep = set(train_tokens)
-        for t, c in sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0])):
-            if len(keep) >= args.max_vocab or c < 2:
-                break
-            keep.add(t)
+        cnt.update(t for vs in pool for s in tok.encode_many([v["text"] for v in vs]) for t in s)
+        keep = {EOS_ID} | {t for t, c in sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[: args.max_vocab - 1]}
         keep_ids = sorted(keep)
-        log(f"vocabulary: {len(train_tokens)} ids from the train pool, {len(keep) - len(train_tokens)} more from the corpus")
     id_map = build_id_map(keep_ids)
     unk_rate = lambda seqs: float(np.mean([id_map[t].item() == len(keep_ids) for s in seqs for t in s]))  # noqa: E731
     log(f"vocabulary: {len(keep_ids)} GPT-2 ids kept (+1 UNK row); UNK rate val {unk_rate(val_seqs):.4f} test {unk_rate(test_seqs):.4f}")
