@@ -1,8 +1,9 @@
 import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1795963900000 } from './1795963900000-InitialSchema.js';
+import { SystemOfRecord1796000000000 } from './1796000000000-SystemOfRecord.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob loading) so the set is the same under
  * tsx, a bundler or compiled output. Add new migrations at the end; never edit an applied one.
  */
-export const migrations: Array<new () => MigrationInterface> = [InitialSchema1795963900000];
+export const migrations: Array<new () => MigrationInterface> = [InitialSchema1795963900000, SystemOfRecord1796000000000];

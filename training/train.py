@@ -72,6 +72,10 @@ def parse_args(argv=None):
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--heads", type=int, default=None)
     p.add_argument("--max-length", type=int, default=None, help="n_positions (inputs are truncated to it)")
+    p.add_argument("--token-dropout", type=float, default=0.1, help="fine-tuning: share of input tokens replaced by UNK")
+    p.add_argument("--oos-cap", type=float, default=3.0, help="fine-tuning: out_of_scope examples per epoch, x mean in-scope class size")
+    p.add_argument("--ema", type=float, default=0.0, help="fine-tuning: EMA decay of the weights (0 = off)")
+    p.add_argument("--per-line", type=int, default=2, help="fine-tuning: augmented variants per train line per epoch")
     p.add_argument("--max-vocab", type=int, default=7679, help="embedding rows kept (plus one UNK row)")
     p.add_argument("--pretrained", default=None, help="reuse a pretrained LM checkpoint (.pt saved by a previous run)")
     p.add_argument("--skip-parity", action="store_true", help=argparse.SUPPRESS)
@@ -251,9 +255,12 @@ def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):
 
 
 def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, max_len, bs=32,
-             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, tag=""):
+             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, tag=""):
     rng = random.Random(seed)
     lab_idx = {l: i for i, l in enumerate(labels)}
+    unk_row = model.transformer.wte.weight.shape[0] - 1
+    unk_ids = (model.id_map == unk_row).nonzero()
+    unk_id = int(unk_ids[0]) if len(unk_ids) else EOS_ID
     # estimate steps for the schedule
     n_ex = len(epoch_examples(pool, labels, random.Random(seed), per_line, oos_cap))
     steps_total = epochs * math.ceil(n_ex / bs)
@@ -266,6 +273,7 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
     hist = []
     t0 = time.time()
     gold_t = torch.tensor(val_gold)
+    ema_params = [p.detach().clone() for p in model.parameters()] if ema > 0 else []
     bad = 0
     for ep in range(1, epochs + 1):
         model.train()
@@ -275,14 +283,26 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
         tl, tn = 0.0, 0
         for b in length_batches([len(s) for s in seqs], bs, rng):
             ids, am = pad_batch([seqs[i] for i in b])
+            if token_dropout > 0:  # replace random real tokens by an id outside the vocabulary (-> UNK row)
+                drop = (torch.rand(ids.shape) < token_dropout) & am.bool()
+                ids = torch.where(drop, torch.full_like(ids, unk_id), ids)
             loss = F.cross_entropy(model(ids, am), ys[b], label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
+            if ema > 0:
+                with torch.no_grad():
+                    for pe, p in zip(ema_params, model.parameters()):
+                        pe.mul_(ema).add_(p.detach(), alpha=1 - ema)
             tl += loss.item() * len(b)
             tn += len(b)
+        if ema > 0:  # evaluate (and keep) the exponential moving average of the weights
+            live = [p.detach().clone() for p in model.parameters()]
+            with torch.no_grad():
+                for pe, p in zip(ema_params, model.parameters()):
+                    p.copy_(pe)
         vl = predict_logits(model, val_seqs)
         vloss = float(F.cross_entropy(torch.from_numpy(vl), gold_t).item())
         vacc = float((vl.argmax(-1) == np.array(val_gold)).mean())
@@ -295,9 +315,13 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
             bad = 0
         else:
             bad += 1
-            if bad >= patience:
-                log(f"  {tag} early stop (no val improvement for {patience} epochs)")
-                break
+        if ema > 0:
+            with torch.no_grad():
+                for lp, p in zip(live, model.parameters()):
+                    p.copy_(lp)
+        if bad >= patience:
+            log(f"  {tag} early stop (no val improvement for {patience} epochs)")
+            break
     model.load_state_dict(best["state"])
     return {"best_epoch": best["epoch"], "val_acc": best["val_acc"], "val_loss": best["val_loss"],
             "epochs_run": len(hist), "history": hist, "seconds": time.time() - t0}
@@ -493,7 +517,8 @@ def main(argv=None):
         log(f"== fine-tune {tag}")
         m = init_model(arch, drop, pre_sd)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=lr, epochs=epochs, seed=args.seed,
-                     max_len=max_len, tag=tag, patience=99 if args.smoke else 3)
+                     max_len=max_len, tag=tag, patience=99 if args.smoke else 3,
+                     token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
         search.append({"lr": lr, "dropout": drop, "best_epoch": r["best_epoch"], "epochs_run": r["epochs_run"],
                        "val_accuracy": r["val_acc"], "val_loss": r["val_loss"], "seconds": round(r["seconds"], 1)})
         if best is None or (r["val_acc"], -r["val_loss"]) > (best[1]["val_acc"], -best[1]["val_loss"]):
@@ -521,6 +546,11 @@ def main(argv=None):
     log(f"TEST {fmt(ev['test'])}  (argmax only: acc {ev['test_argmax']['accuracy']:.4f})")
     oos = labels.index(D.OOS)
     tpred = apply_rule(softmax(predict_logits(model, test_seqs)), oos, thresholds["confidence"], thresholds["margin"])
+    vpred = apply_rule(softmax(predict_logits(model, val_seqs)), oos, thresholds["confidence"], thresholds["margin"])
+    with open(os.path.join(run_dir, "val_errors.json"), "w") as f:
+        json.dump([{"text": rows["val"][i]["text"], "gold": labels[val_gold[i]], "pred": labels[vpred[i]]}
+                   for i in range(len(vpred)) if vpred[i] != val_gold[i]], f, indent=1)
+    torch.save({"arch": arch, "keep_ids": keep_ids, "labels": labels, "state": model.state_dict()}, os.path.join(run_dir, "finetuned.pt"))
     errors = [{"text": rows["test"][i]["text"], "gold": labels[test_gold[i]], "pred": labels[tpred[i]]}
               for i in range(len(tpred)) if tpred[i] != test_gold[i]]
     with open(os.path.join(run_dir, "test_errors.json"), "w") as f:
@@ -535,14 +565,14 @@ def main(argv=None):
             log(f"== ablation: shipped config without pretraining [lr={best_lr:g} dropout={drop:g}]")
             m = init_model(arch, drop, None)
             r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                         max_len=max_len, tag="[no-pretrain]")
+                         max_len=max_len, tag="[no-pretrain]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
             ablations["no_pretrain"] = summarize_run(arch, m, r, evaluate(m), best_lr, drop, pretrained=False)
             del m
         large = dict(LARGE, n_positions=arch["n_positions"])
         log(f"== ablation: larger config {large}, no pretraining (compare with no_pretrain)")
         m = init_model(large, drop, None)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                     max_len=max_len, tag="[larger]")
+                     max_len=max_len, tag="[larger]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
         ablations["larger_no_pretrain"] = summarize_run(large, m, r, evaluate(m), best_lr, drop, pretrained=False)
         del m
         for k, v in ablations.items():

@@ -9,10 +9,18 @@ import { AssistantBot } from './bots/AssistantBot.js';
 import type { BotRecognizer } from './bots/recognizer.js';
 import type { InflightTracker } from './http/inflight.js';
 import { ServiceUrlPolicy } from './http/serviceUrlPolicy.js';
-import { createMessagesHandler, type TurnTracer } from './messagesRoute.js';
-import { createHttpServer, type ReadinessReport, type TraceApi } from './server.js';
+import { createMessagesHandler, createTurnRunner, type TurnTracer } from './messagesRoute.js';
+import { createHttpServer, type MetricsSource, type ReadinessReport, type RouteInstaller, type TraceApi } from './server.js';
+import { createDashboardRoutes } from './dashboard/routes.js';
+import { DashboardSessions } from './dashboard/session.js';
+import { createWebchatChannel, type WebchatOptions } from './webchat/channel.js';
 import { PostgresStorage } from './state/PostgresStorage.js';
 import { timingSafeEqual } from 'node:crypto';
+import type { BotSkills } from './bots/AssistantBot.js';
+import { ConversationReferenceStore } from './proactive/conversationReferences.js';
+import { createProactiveNotifier } from './proactive/notifier.js';
+import { createCallbackHandler } from '../jobs/callbackRoute.js';
+import type { JobSystem } from '../jobs/JobSystem.js';
 
 export interface BotServerDeps {
   config: AppConfig;
@@ -24,41 +32,98 @@ export interface BotServerDeps {
   recognizer?: BotRecognizer;
   /** Turns in progress, awaited by graceful shutdown. */
   inflight: InflightTracker;
+  /** Local web channel overrides (tests). */
+  webchat?: WebchatOptions;
+  /** Skills; without them intents get "not available yet" replies. */
+  skills?: Omit<BotSkills, 'references'>;
+  /** Durable automations: notifications go out through this server's adapter; results come in on the callback route. */
+  jobs?: JobSystem;
+  /** Prometheus metrics served on GET /metrics. */
+  metrics?: MetricsSource;
 }
 
 /** Wires Bot Framework pieces (adapter, state, bot) behind the HTTP server; the only place they meet. */
 export function createBotServer(deps: BotServerDeps): restify.Server {
   const { config, logger } = deps;
   const storage = new PostgresStorage(deps.dataSource);
+  const references = new ConversationReferenceStore(deps.dataSource);
   const bot = new AssistantBot({
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),
     logger,
     recognizer: deps.recognizer,
+    skills: deps.skills ? { ...deps.skills, references } : undefined,
   });
+  const adapter = createAdapter(config, logger);
+  const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
   const messages = createMessagesHandler({
-    adapter: createAdapter(config, logger),
+    adapter,
     bot,
     tracer: deps.tracer,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    serviceUrlPolicy: config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist),
+    serviceUrlPolicy,
   });
-  return createHttpServer({
+  const sessions = config.adminToken ? new DashboardSessions(config.adminToken) : undefined;
+  const isOperator = operatorCheck(config, sessions);
+  const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions })];
+  const jobs = deps.jobs;
+  if (jobs) {
+    // Job notifications reach users through the same adapter (continueConversationAsync), with
+    // the same serviceUrl allow-list when auth is off.
+    jobs.setNotifier(createProactiveNotifier({ adapter, appId: config.bot.appId ?? '', references, serviceUrlPolicy, logger }));
+    const callback = createCallbackHandler({
+      secret: config.automation.callbackSecret,
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+      complete: (jobId, result, source) => jobs.complete(jobId, result, source),
+    });
+    routes.push((server, { safe }) => {
+      server.post(
+        '/api/automations/:id/callback',
+        safe((req, res) => deps.inflight.track(() => callback(req, res))),
+      );
+    });
+  }
+  if (config.webchat.enabled) {
+    // The local web channel runs its turns through the same runner as /api/messages, on an
+    // adapter without Bot Framework auth: the channel is this server (see webchat/channel.ts).
+    const webchat = createWebchatChannel({
+      config,
+      logger,
+      runTurn: createTurnRunner({
+        adapter: createAdapter({ ...config, bot: { appType: config.bot.appType, authEnabled: false } }, logger),
+        bot,
+        tracer: deps.tracer,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        serviceUrlPolicy: { isAllowed: (url) => url === webchat.connectorUrl() },
+      }),
+      address: () => server.address() ?? null, // called on requests, after `server` exists
+      track: (fn) => deps.inflight.track(fn),
+      options: deps.webchat,
+    });
+    routes.push(webchat.install);
+  }
+  const server = createHttpServer({
     logger,
     messages: (req, res) => deps.inflight.track(() => messages(req, res)),
     readiness: deps.readiness,
     traces: deps.traces,
-    isOperator: operatorCheck(config),
+    isOperator,
+    routes,
+    metrics: deps.metrics,
   });
+  return server;
 }
 
 /** Operator endpoints: bearer ADMIN_TOKEN when set, otherwise only on a loopback-bound server. */
-function operatorCheck(config: AppConfig): (req: IncomingMessage) => boolean {
+function operatorCheck(config: AppConfig, sessions?: DashboardSessions): (req: IncomingMessage) => boolean {
   const expected = config.adminToken ? Buffer.from(`Bearer ${config.adminToken}`) : undefined;
   return (req) => {
     if (!expected) return isLoopbackHost(config.host);
     const given = Buffer.from(String(req.headers.authorization ?? ''));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    // Browsers (the dashboard) sign in once and carry a session cookie instead of the header.
+    return (given.length === expected.length && timingSafeEqual(given, expected)) || (sessions?.verify(req) ?? false);
   };
 }

@@ -5,10 +5,10 @@ import type { Activity, ActivityHandler } from 'botbuilder';
 import type { AssistantAdapter } from './adapter.js';
 import type { Logger } from '../logger.js';
 import { runWithTrace, type TurnIds, type TurnTrace } from '../tracing/turnTrace.js';
-import { HttpError } from './http/httpErrors.js';
+import { HttpError, errorBody } from './http/httpErrors.js';
 import { parseActivity } from './http/activitySchema.js';
 import { readJsonBody } from './http/readJsonBody.js';
-import { sendError, sendJson } from './http/respond.js';
+import { sendJson } from './http/respond.js';
 import type { ServiceUrlPolicy } from './http/serviceUrlPolicy.js';
 
 export interface TurnTracer {
@@ -22,20 +22,27 @@ export interface MessagesRouteDeps {
   logger: Logger;
   maxBodyBytes: number;
   /** Set when auth is off: replies may only go to allow-listed serviceUrl hosts. */
-  serviceUrlPolicy?: ServiceUrlPolicy;
+  serviceUrlPolicy?: Pick<ServiceUrlPolicy, 'isAllowed'>;
+}
+
+/** What one inbound activity came to: the HTTP status and body to answer with. */
+export interface TurnResult {
+  status: number;
+  body?: unknown;
 }
 
 /**
- * POST /api/messages. Validates before the SDK sees the request, then calls CloudAdapter's
- * processActivity directly: its own `process()` answers auth failures with 500 and the error text.
+ * One inbound activity through validation, tracing and the adapter — everything /api/messages
+ * does except reading and writing HTTP. `readBody` is timed as the `receive` stage; the local web
+ * channel builds its activities itself and hands them in here, so both paths are the same code.
  */
-export function createMessagesHandler(deps: MessagesRouteDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export function createTurnRunner(deps: MessagesRouteDeps) {
+  return async (readBody: () => Promise<unknown>, authHeader: string): Promise<TurnResult> => {
     const trace = deps.tracer.startTurn({});
     const receiveStart = performance.now();
     let activity;
     try {
-      activity = parseActivity(await readJsonBody(req, deps.maxBodyBytes));
+      activity = parseActivity(await readBody());
       Object.assign(trace.ids, {
         conversationId: activity.conversation.id,
         channelId: activity.channelId,
@@ -50,12 +57,10 @@ export function createMessagesHandler(deps: MessagesRouteDeps) {
       const httpError = err instanceof HttpError ? err : new HttpError(400, 'bad_request', 'Bad request.');
       trace.fail(httpError);
       trace.end('rejected');
-      sendError(res, httpError.status, httpError.code, httpError.publicMessage);
-      return;
+      return { status: httpError.status, body: errorBody(httpError.code, httpError.publicMessage) };
     }
     trace.record('receive', performance.now() - receiveStart);
 
-    const authHeader = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
     let logicStarted = false;
     try {
       const invokeResponse = await runWithTrace(trace, () =>
@@ -65,19 +70,31 @@ export function createMessagesHandler(deps: MessagesRouteDeps) {
         }),
       );
       trace.end();
-      sendJson(res, invokeResponse?.status ?? 200, invokeResponse?.body);
+      return { status: invokeResponse?.status ?? 200, body: invokeResponse?.body };
     } catch (err) {
       trace.fail(err);
       if (err instanceof AuthenticationError || !logicStarted) {
         // Everything before the bot logic is authentication; the reason stays in our logs only.
         deps.logger.info({ reason: (err as Error).message }, 'rejected unauthenticated activity');
         trace.end('rejected');
-        sendError(res, 401, 'unauthorized', 'Unauthorized.');
-      } else {
-        deps.logger.error({ err }, 'turn failed outside the bot error handler');
-        trace.end('error');
-        sendError(res, 500, 'internal_error', 'Internal error.');
+        return { status: 401, body: errorBody('unauthorized', 'Unauthorized.') };
       }
+      deps.logger.error({ err }, 'turn failed outside the bot error handler');
+      trace.end('error');
+      return { status: 500, body: errorBody('internal_error', 'Internal error.') };
     }
+  };
+}
+
+/**
+ * POST /api/messages. Validates before the SDK sees the request, then calls CloudAdapter's
+ * processActivity directly: its own `process()` answers auth failures with 500 and the error text.
+ */
+export function createMessagesHandler(deps: MessagesRouteDeps) {
+  const runTurn = createTurnRunner(deps);
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const authHeader = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
+    const result = await runTurn(() => readJsonBody(req, deps.maxBodyBytes), authHeader);
+    sendJson(res, result.status, result.body);
   };
 }

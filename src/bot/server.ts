@@ -21,9 +21,27 @@ export interface HttpServerDeps {
   traces: TraceApi;
   /** Guards operator endpoints; returns false to refuse. */
   isOperator: (req: IncomingMessage) => boolean;
+  /** More routes (web chat, dashboard…), installed after the built-in ones with the same guards. */
+  routes?: RouteInstaller[];
+  /** Prometheus exposition for GET /metrics (operator endpoint); absent → no route. */
+  metrics?: MetricsSource;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export interface MetricsSource {
+  contentType: string;
+  text(): Promise<string>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface RouteHelpers {
+  /** Wraps a handler so no error reaches restify (HttpError → its status; anything else → 500). */
+  safe: (handler: Handler) => (req: restify.Request, res: restify.Response) => Promise<void>;
+  /** Refuses (403) unless the request passes the operator check. */
+  operatorOnly: (handler: Handler) => Handler;
+}
+
+export type RouteInstaller = (server: restify.Server, helpers: RouteHelpers) => void;
 
 /**
  * The restify server and its routes. Handlers never let an error reach restify: its default
@@ -79,6 +97,20 @@ export function createHttpServer(deps: HttpServerDeps): restify.Server {
       }),
     ),
   );
+  const metrics = deps.metrics;
+  if (metrics) {
+    server.get(
+      '/metrics',
+      safe(
+        operatorOnly(async (_req, res) => {
+          const body = await metrics.text();
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          res.end(body);
+        }),
+      ),
+    );
+  }
+  for (const install of deps.routes ?? []) install(server, { safe, operatorOnly });
   return server;
 }
 

@@ -39,6 +39,34 @@ const envSchema = z.object({
   NLU_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
   NLU_MARGIN: z.coerce.number().min(0).max(1).optional(),
   NLU_ENABLED: bool.default(true),
+  INFERENCE_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu', 'auto']).default('cpu'),
+  INFERENCE_WORKERS: bool.default(true),
+  INFERENCE_SESSIONS: z.coerce.number().int().min(1).max(64).default(1),
+  INFERENCE_INTRA_THREADS: z.coerce.number().int().min(0).max(256).default(2),
+  INFERENCE_INTER_THREADS: z.coerce.number().int().min(0).max(256).default(1),
+  INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(1024).default(32),
+  INFERENCE_MAX_BATCH_TOKENS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  INFERENCE_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
+  INFERENCE_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(512),
+  INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
+  WEBCHAT_ENABLED: bool.optional(),
+  WEBCHAT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SEED_DEMO_DATA: bool.optional(),
+  AUTOMATION_CONNECTOR: z.enum(['simulator', 'webhook']).default('simulator'),
+  WEBHOOK_URL: z.string().url().optional(),
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
+  SIMULATOR_OUTCOME: z.enum(['confirm', 'reject', 'error']).default('confirm'),
+  JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
+  JOB_RETRY_DELAY_S: z.coerce.number().int().min(0).max(3600).default(5),
+  JOB_RETRY_BACKOFF: bool.default(true),
+  JOB_POLL_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(2),
+  JOB_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  APPROVAL_THRESHOLD: z.coerce.number().min(0).default(10_000),
+  USER_ROLES: z.string().default(''),
+  DEFAULT_ROLES: csv.default(['buyer']),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -69,6 +97,60 @@ export interface AppConfig {
   tracing: { flushMs: number; batchSize: number; bufferMax: number };
   shutdownTimeoutMs: number;
   nlu: { enabled: boolean; modelDir: string; confidenceThreshold?: number; margin?: number };
+  /** The batching inference pool serving the NLU model (src/inference/pool). */
+  inference: InferenceConfig;
+  /** Load the demo master data and orders at start-up (idempotent). Default: on for the embedded database. */
+  seedDemoData: boolean;
+  automation: AutomationConfig;
+  procurement: { approvalThreshold: number };
+  roles: RolesConfig;
+  /** The local web chat (GET /) and its Direct Line 3.0 subset (/v3/directline). */
+  webchat: WebchatConfig;
+}
+
+export interface WebchatConfig {
+  enabled: boolean;
+  /** Shared secret a client must present to start a conversation; unset on an open loopback server. */
+  token?: string;
+}
+
+export const ROLES = ['buyer', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RolesConfig {
+  /** Channel user id → roles (USER_ROLES). */
+  byUser: Record<string, Role[]>;
+  /** Roles of everyone not listed (DEFAULT_ROLES). */
+  defaults: Role[];
+}
+
+export interface AutomationConfig {
+  /** Where automation jobs are executed: the built-in supplier simulator or a signed webhook. */
+  connector: 'simulator' | 'webhook';
+  webhook?: { url: string; secret: string; timeoutMs: number };
+  /** HMAC secret for POST /api/automations/:id/callback (the webhook secret); unset → the route answers 404. */
+  callbackSecret?: string;
+  /** Base URL the RPA side calls back on; default the server's own URL. */
+  publicBaseUrl?: string;
+  simulator: { delayMs: number; outcome: 'confirm' | 'reject' | 'error' };
+  retry: { limit: number; delaySeconds: number; backoff: boolean };
+  pollIntervalSeconds: number;
+  workers: number;
+}
+
+export interface InferenceConfig {
+  provider: 'cpu' | 'cuda' | 'webgpu' | 'auto';
+  /** Sessions in worker threads (true) or on the main thread. */
+  workers: boolean;
+  sessions: number;
+  /** ORT threads per session; undefined = ORT's default (all cores). */
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  maxBatchSize: number;
+  maxBatchTokens?: number;
+  maxDelayMs: number;
+  queueMax: number;
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +188,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       `HOST: refusing to bind to ${env.HOST} without MicrosoftAppId (unauthenticated server must bind to loopback)`,
     ]);
   }
+  if (env.AUTOMATION_CONNECTOR === 'webhook' && (!env.WEBHOOK_URL || !env.WEBHOOK_SECRET)) {
+    throw new ConfigError([
+      `${env.WEBHOOK_URL ? 'WEBHOOK_SECRET' : 'WEBHOOK_URL'}: required when AUTOMATION_CONNECTOR is webhook`,
+    ]);
+  }
+  const roles = parseRoles(env.USER_ROLES, env.DEFAULT_ROLES);
+  // Web chat: on by default on loopback; elsewhere only with a WEBCHAT_TOKEN (no anonymous public chat).
+  const webchatEnabled = env.WEBCHAT_ENABLED ?? (isLoopbackHost(env.HOST) || Boolean(env.WEBCHAT_TOKEN));
+  if (webchatEnabled && !isLoopbackHost(env.HOST) && !env.WEBCHAT_TOKEN) {
+    throw new ConfigError([`WEBCHAT_TOKEN: required when WEBCHAT_ENABLED is true and HOST (${env.HOST}) is not loopback`]);
+  }
   return {
     port: env.PORT,
     host: env.HOST,
@@ -131,5 +224,67 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       confidenceThreshold: env.NLU_CONFIDENCE_THRESHOLD,
       margin: env.NLU_MARGIN,
     },
+    inference: {
+      provider: env.INFERENCE_PROVIDER,
+      workers: env.INFERENCE_WORKERS,
+      sessions: env.INFERENCE_SESSIONS,
+      intraOpNumThreads: env.INFERENCE_INTRA_THREADS || undefined,
+      interOpNumThreads: env.INFERENCE_INTER_THREADS || undefined,
+      maxBatchSize: env.INFERENCE_MAX_BATCH,
+      maxBatchTokens: env.INFERENCE_MAX_BATCH_TOKENS,
+      maxDelayMs: env.INFERENCE_MAX_DELAY_MS,
+      queueMax: env.INFERENCE_QUEUE_MAX,
+      timeoutMs: env.INFERENCE_TIMEOUT_MS,
+    },
+    seedDemoData: env.SEED_DEMO_DATA ?? !env.DATABASE_URL,
+    automation: {
+      connector: env.AUTOMATION_CONNECTOR,
+      webhook:
+        env.WEBHOOK_URL && env.WEBHOOK_SECRET
+          ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, timeoutMs: env.WEBHOOK_TIMEOUT_MS }
+          : undefined,
+      callbackSecret: env.WEBHOOK_SECRET,
+      publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      simulator: { delayMs: env.SIMULATOR_DELAY_MS, outcome: env.SIMULATOR_OUTCOME },
+      retry: { limit: env.JOB_RETRY_LIMIT, delaySeconds: env.JOB_RETRY_DELAY_S, backoff: env.JOB_RETRY_BACKOFF },
+      pollIntervalSeconds: env.JOB_POLL_INTERVAL_S,
+      workers: env.JOB_WORKERS,
+    },
+    procurement: { approvalThreshold: env.APPROVAL_THRESHOLD },
+    roles,
+    webchat: { enabled: webchatEnabled, token: env.WEBCHAT_TOKEN },
   };
+}
+
+/** `USER_ROLES="29:1abc=approver,alice=buyer+approver"` → { '29:1abc': ['approver'], alice: ['buyer', 'approver'] }. */
+function parseRoles(raw: string, defaults: string[]): RolesConfig {
+  const issues: string[] = [];
+  const asRoles = (names: string[], where: string): Role[] => {
+    const out: Role[] = [];
+    for (const name of names) {
+      if ((ROLES as readonly string[]).includes(name)) out.push(name as Role);
+      else issues.push(`${where}: unknown role "${name}" (known: ${ROLES.join(', ')})`);
+    }
+    return out;
+  };
+  const byUser: Record<string, Role[]> = {};
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.lastIndexOf('=');
+    const user = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const roles = eq > 0 ? entry.slice(eq + 1).split('+').map((s) => s.trim()).filter(Boolean) : [];
+    if (!user || roles.length === 0) {
+      issues.push(`USER_ROLES: "${entry}" is not userId=role[+role]`);
+      continue;
+    }
+    byUser[user] = asRoles(roles, 'USER_ROLES');
+  }
+  const defaultRoles = asRoles(defaults, 'DEFAULT_ROLES');
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { byUser, defaults: defaultRoles };
+}
+
+/** What `npm run teams:package` reads from the environment (the bot's app id); nothing else is validated. */
+export function readTeamsPackageEnv(source: NodeJS.ProcessEnv = process.env): { appId?: string } {
+  const appId = source.MicrosoftAppId?.trim();
+  return { appId: appId ? appId : undefined };
 }

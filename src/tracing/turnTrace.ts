@@ -51,6 +51,7 @@ export class TurnTrace {
   private intent?: string;
   private confidence?: number;
   private error?: string;
+  private outcome?: TurnOutcome;
   private finished?: TraceRecord;
 
   constructor(
@@ -83,6 +84,11 @@ export class TurnTrace {
     this.attributes[key] = value;
   }
 
+  /** The outcome `end()` reports when not given one (e.g. `busy` when inference refused the turn). */
+  setOutcome(outcome: TurnOutcome): void {
+    this.outcome = outcome;
+  }
+
   fail(err: unknown): void {
     this.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
@@ -103,7 +109,7 @@ export class TurnTrace {
       intent: this.intent,
       confidence: this.confidence,
       attributes: { ...this.attributes },
-      outcome: outcome ?? (this.error ? 'error' : 'ok'),
+      outcome: outcome ?? this.outcome ?? (this.error ? 'error' : 'ok'),
       error: this.error,
     };
     this.onEnd?.(this.finished);

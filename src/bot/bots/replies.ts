@@ -19,6 +19,9 @@ export const GREETING_TEXT = 'Hi! What can I do for you? Type "help" to see what
 
 export const THANKS_TEXT = "You're welcome!";
 
+/** The inference pool is saturated (queue full or request timed out): nothing was done. */
+export const BUSY_TEXT = "I'm busy right now and couldn't read your message. Please try again in a moment.";
+
 const INTENT_DESCRIPTIONS: Record<string, string> = {
   'procurement.create_order': 'raise a purchase order',
   'procurement.order_status': 'check the status of a purchase order',

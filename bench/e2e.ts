@@ -1,0 +1,313 @@
+/**
+ * End-to-end benchmark: N concurrent simulated conversations talk to POST /api/messages over real
+ * HTTP (replies come back to a local channel endpoint, as Teams/Slack connectors receive them),
+ * each sending its next message when the last turn answered. Turn throughput and client latency
+ * are measured here; per-stage p50/p95/p99 are read back from the saved traces (SQL on the
+ * embedded database, or /api/traces/summary with --url), and every turn's trace is checked to be
+ * saved.
+ *
+ *   npm run bench:e2e [-- --url http://127.0.0.1:3978 --token ADMIN_TOKEN]
+ *                     [--conversations 1,25,50,100,200] [--turns 5] [--model DIR] [--quick] [--json]
+ *
+ * Without --url a server is started in this process on an embedded database in a temp dir, with
+ * the model (models/intent-gpt2, else the test fixture) and the INFERENCE_* settings of the
+ * environment. Writes bench/results/e2e.csv, e2e.json and SVG charts.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startApp, type RunningApp } from '../src/app.js';
+import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
+import { loadConfig } from '../src/config/config.js';
+import { execute } from '../src/db/sql.js';
+import { createLogger } from '../src/logger.js';
+import { writeLineChart } from './lib/charts.js';
+import { loadUtterances, quantile, ResourceMeter, round } from './lib/load.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TARGET_CONVERSATIONS = 200;
+const TARGET_P99_MS = 40;
+
+interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  count: number;
+}
+
+interface LevelResult {
+  conversations: number;
+  turns: number;
+  seconds: number;
+  turnsPerSecond: number;
+  client: Percentiles;
+  /** Server-side from the traces: total turn time and each stage. */
+  server: Percentiles | null;
+  stages: Record<string, Percentiles>;
+  outcomes: Record<string, number>;
+  tracesSaved: number;
+  httpErrors: number;
+  cpuPct: number;
+  peakRssMb: number;
+  meanBatch: number | null;
+}
+
+const pct = (xs: number[]): Percentiles => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), count: s.length };
+};
+
+function defaultModelDir(): string {
+  const real = path.join(ROOT, 'models/intent-gpt2');
+  return existsSync(path.join(real, 'model.onnx')) ? real : path.join(ROOT, 'test/fixtures/tiny-gpt2');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      conversations: { type: 'string' },
+      turns: { type: 'string' },
+      model: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+    },
+  });
+  const log = (s = ''): void => void (values.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const quick = values.quick;
+  const levels = (values.conversations ?? (quick ? '1,50,200' : '1,25,50,100,200')).split(',').map(Number);
+  const turnsPer = Number(values.turns ?? (quick ? 3 : 6));
+  const outDir = path.resolve(values.out);
+  mkdirSync(outDir, { recursive: true });
+  const texts = loadUtterances(ROOT);
+  const runId = randomUUID().slice(0, 8);
+
+  // the server
+  let app: RunningApp | undefined;
+  let dataDir: string | undefined;
+  let baseUrl: string;
+  let modelDir: string | undefined;
+  if (values.url) {
+    baseUrl = values.url.replace(/\/+$/, '');
+  } else {
+    modelDir = path.resolve(values.model ?? defaultModelDir());
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'rpa-e2e-'));
+    const config = loadConfig({
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      MODEL_DIR: modelDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // The bench measures turns, not the automations a message might start later.
+      SIMULATOR_DELAY_MS: process.env.SIMULATOR_DELAY_MS ?? '600000',
+    });
+    const t0 = performance.now();
+    app = await startApp(config, { logger: createLogger(config.logLevel) });
+    baseUrl = app.url;
+    log(`server: in-process on ${baseUrl}, embedded database in ${dataDir}, model ${path.relative(ROOT, modelDir)}, started in ${Math.round(performance.now() - t0)} ms`);
+    log(`inference: ${JSON.stringify(config.inference)}`);
+  }
+  const auth: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
+  const receiver = new ConnectorReceiver();
+  await receiver.start();
+
+  const readiness = (await (await fetch(`${baseUrl}/readyz`)).json()) as { ready: boolean; checks: Record<string, unknown> };
+  if (!readiness.ready) throw new Error(`server is not ready: ${JSON.stringify(readiness.checks)}`);
+
+  const scrape = async (): Promise<{ batches: number; rows: number }> => {
+    const res = await fetch(`${baseUrl}/metrics`, { headers: auth });
+    if (!res.ok) return { batches: 0, rows: 0 };
+    const text = await res.text();
+    const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { batches: get('rpa_inference_batch_size_count'), rows: get('rpa_inference_batch_size_sum') };
+  };
+
+  const results: LevelResult[] = [];
+  let next = 0;
+  for (const n of levels) {
+    const prefix = `bench-${runId}-${n}-`;
+    const latencies: number[] = [];
+    let httpErrors = 0;
+    const m0 = await scrape();
+    const meter = new ResourceMeter();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, async (_, c) => {
+        const conversationId = `${prefix}${c}`;
+        for (let t = 0; t < turnsPer; t++) {
+          const activity = {
+            type: 'message',
+            id: randomUUID(),
+            channelId: 'bench',
+            serviceUrl: receiver.serviceUrl,
+            conversation: { id: conversationId },
+            from: { id: `user-${c}`, name: `User ${c}` },
+            recipient: { id: 'bot', name: 'RPA Assistant' },
+            text: texts[next++ % texts.length],
+            timestamp: new Date().toISOString(),
+          };
+          const ts = performance.now();
+          try {
+            const res = await fetch(`${baseUrl}/api/messages`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify(activity),
+            });
+            await res.arrayBuffer();
+            if (res.status >= 300) httpErrors++;
+            else latencies.push(performance.now() - ts);
+          } catch {
+            httpErrors++;
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const res = meter.stop();
+    const m1 = await scrape();
+    const sent = n * turnsPer;
+
+    // traces of this level
+    let server: Percentiles | null = null;
+    const stages: Record<string, Percentiles> = {};
+    const outcomes: Record<string, number> = {};
+    let tracesSaved = 0;
+    if (app) {
+      await app.traceWriter.flush();
+      const { rows } = await execute<{ total_ms: number; stages: Record<string, number>; outcome: string }>(
+        app.db.dataSource,
+        'SELECT total_ms, stages, outcome FROM turn_traces WHERE conversation_id LIKE $1',
+        [`${prefix}%`],
+      );
+      tracesSaved = rows.length;
+      server = pct(rows.map((r) => r.total_ms));
+      const byStage: Record<string, number[]> = {};
+      for (const r of rows) {
+        outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+        for (const [k, v] of Object.entries(r.stages)) (byStage[k] ??= []).push(v);
+      }
+      for (const [k, v] of Object.entries(byStage)) stages[k] = pct(v);
+    } else {
+      // Let the server's trace writer flush, then read the window that covers this level.
+      await new Promise((r) => setTimeout(r, 1500));
+      const windowS = Math.ceil(seconds + 1.5);
+      const sum = (await (await fetch(`${baseUrl}/api/traces/summary?window=${windowS}s`, { headers: auth })).json()) as {
+        count: number;
+        total: { p50: number; p95: number; p99: number } | null;
+        stages: Record<string, Percentiles>;
+      };
+      tracesSaved = sum.count;
+      server = sum.total ? { ...sum.total, count: sum.count } : null;
+      Object.assign(stages, sum.stages);
+    }
+    const batches = m1.batches - m0.batches;
+    const level: LevelResult = {
+      conversations: n,
+      turns: sent,
+      seconds,
+      turnsPerSecond: latencies.length / seconds,
+      client: pct(latencies),
+      server,
+      stages,
+      outcomes,
+      tracesSaved,
+      httpErrors,
+      cpuPct: res.cpuPct,
+      peakRssMb: res.peakRssMb,
+      meanBatch: batches > 0 ? (m1.rows - m0.rows) / batches : null,
+    };
+    results.push(level);
+    log(
+      `${String(n).padStart(4)} conversations × ${turnsPer} turns: ${round(level.turnsPerSecond, 1)} turns/s, ` +
+        `client p50 ${round(level.client.p50)} p99 ${round(level.client.p99)} ms, server p99 ${round(server?.p99 ?? NaN)} ms, ` +
+        `traces ${tracesSaved}/${sent}, outcomes ${JSON.stringify(outcomes)}, batch ${level.meanBatch ? round(level.meanBatch, 1) : '–'}`,
+    );
+    // a pause so levels do not share a summary window (and the server drains)
+    if (!app) await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  await receiver.stop();
+  await app?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+
+  // files
+  const stageNames = [...new Set(results.flatMap((r) => Object.keys(r.stages)))].sort();
+  const header = [
+    'conversations', 'turns', 'seconds', 'turns_per_s', 'client_p50', 'client_p95', 'client_p99', 'server_p50', 'server_p95', 'server_p99',
+    ...stageNames.flatMap((s) => [`${s}_p50`, `${s}_p95`, `${s}_p99`]),
+    'traces_saved', 'http_errors', 'cpu_pct', 'peak_rss_mb', 'mean_batch',
+  ];
+  const lines = results.map((r) =>
+    [
+      r.conversations, r.turns, round(r.seconds, 3), round(r.turnsPerSecond, 2), round(r.client.p50, 3), round(r.client.p95, 3), round(r.client.p99, 3),
+      round(r.server?.p50 ?? NaN, 3), round(r.server?.p95 ?? NaN, 3), round(r.server?.p99 ?? NaN, 3),
+      ...stageNames.flatMap((s) => [r.stages[s]?.p50, r.stages[s]?.p95, r.stages[s]?.p99].map((v) => (v === undefined ? '' : round(v, 3)))),
+      r.tracesSaved, r.httpErrors, round(r.cpuPct, 1), round(r.peakRssMb, 1), r.meanBatch === null ? '' : round(r.meanBatch, 2),
+    ].join(','),
+  );
+  writeFileSync(path.join(outDir, 'e2e.csv'), `${[header.join(','), ...lines].join('\n')}\n`);
+  const stageRows = results.flatMap((r) => [
+    { conversations: r.conversations, p99: r.client.p99, series: 'turn (client, HTTP round trip)' },
+    ...(r.server ? [{ conversations: r.conversations, p99: r.server.p99, series: 'turn (server, trace total)' }] : []),
+    ...Object.entries(r.stages).map(([s, p]) => ({ conversations: r.conversations, p99: p.p99, series: `stage ${s}` })),
+  ]);
+  await writeLineChart(path.join(outDir, 'e2e_p99_vs_conversations.svg'), {
+    title: 'End-to-end p99 per turn and per stage vs concurrent conversations',
+    rows: stageRows,
+    x: 'conversations',
+    y: 'p99',
+    series: 'series',
+    xTitle: 'concurrent conversations',
+    yTitle: 'p99 (ms, log)',
+    yLog: true,
+    target: { value: TARGET_P99_MS, label: `${TARGET_P99_MS} ms target` },
+  });
+  await writeLineChart(path.join(outDir, 'e2e_throughput_vs_conversations.svg'), {
+    title: 'Turn throughput vs concurrent conversations',
+    rows: results.map((r) => ({ conversations: r.conversations, tps: r.turnsPerSecond, series: 'turns / s' })),
+    x: 'conversations',
+    y: 'tps',
+    series: 'series',
+    xTitle: 'concurrent conversations',
+    yTitle: 'turns / s',
+  });
+  const at = results.find((r) => r.conversations === TARGET_CONVERSATIONS) ?? results[results.length - 1]!;
+  const summary = {
+    url: values.url ?? 'in-process',
+    model: modelDir ? path.relative(ROOT, modelDir) : null,
+    turns_per_conversation: turnsPer,
+    at_conversations: at.conversations,
+    turns_per_s: round(at.turnsPerSecond, 1),
+    client_p99_ms: round(at.client.p99, 2),
+    server_p99_ms: at.server ? round(at.server.p99, 2) : null,
+    all_traces_saved: results.every((r) => r.tracesSaved === r.turns),
+    target_p99_le_40ms: at.client.p99 <= TARGET_P99_MS,
+    levels: results,
+    files: ['e2e.csv', 'e2e_p99_vs_conversations.svg', 'e2e_throughput_vs_conversations.svg'].map((f) => path.relative(ROOT, path.join(outDir, f))),
+  };
+  writeFileSync(path.join(outDir, quick ? 'e2e-quick.json' : 'e2e.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  log(`\n## Stages at ${at.conversations} conversations (ms, from the saved traces)`);
+  log('| stage | p50 | p95 | p99 |');
+  log('|---|---:|---:|---:|');
+  log(`| turn, client (HTTP) | ${round(at.client.p50)} | ${round(at.client.p95)} | ${round(at.client.p99)} |`);
+  if (at.server) log(`| turn, server (trace) | ${round(at.server.p50)} | ${round(at.server.p95)} | ${round(at.server.p99)} |`);
+  for (const s of stageNames) {
+    const p = at.stages[s];
+    if (p) log(`| ${s} | ${round(p.p50)} | ${round(p.p95)} | ${round(p.p99)} |`);
+  }
+  log(`\nevery trace saved: ${summary.all_traces_saved}; files: ${summary.files.join(', ')}`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...summary, levels: undefined })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,563 @@
+/**
+ * Inference benchmark: baseline A (one ORT session, one request at a time), baseline B (the
+ * transformers.js text-classification pipeline on the same ONNX model) and the batching pool
+ * (src/inference/pool) under a sweep of configurations and offered concurrency, on the same model
+ * and the same realistic utterances (training/splits). Each configuration runs in its own child
+ * process, so CPU % and peak RSS are that configuration's alone.
+ *
+ *   npm run bench:inference [-- --model DIR] [--quick] [--json] [--seconds S] [--out bench/results]
+ *
+ * Writes bench/results/inference.csv, inference.json and SVG charts (throughput and p99 vs
+ * concurrency, latency vs batch size, batch cost); prints the best configuration and the compute
+ * ceiling (the model's FLOPs per request against ONNX Runtime's measured MatMul rate here).
+ * --json prints one JSON object (speedup_vs_sequential, speedup_vs_transformers_js, pool_rps,
+ * pool_p99_ms at concurrency 64, …) on stdout and the human report on stderr.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { readModelDir } from '../src/inference/modelDir.js';
+import { OnnxClassifierSession } from '../src/inference/onnxSession.js';
+import { GptTokenizer } from '../src/inference/tokenizer.js';
+import { InferencePool } from '../src/inference/pool/index.js';
+import { writeLineChart } from './lib/charts.js';
+import { archFromCard, sequenceFlops } from './lib/flops.js';
+import { loadHfClassifier } from './lib/hfBaseline.js';
+import { closedLoop, loadUtterances, quantile, round, type LoadResult } from './lib/load.js';
+import { measureMatmul, type MatmulRate } from './lib/onnxMatmul.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SELF = fileURLToPath(import.meta.url);
+const GPT2_EOS = 50256;
+const TARGET_CONCURRENCY = 64;
+const TARGET_P99_MS = 25;
+
+// --- configurations ---------------------------------------------------------------------------
+
+type RunnerKind = 'sequential' | 'transformers' | 'pool';
+
+interface RunConfig {
+  label: string;
+  kind: RunnerKind;
+  workers?: boolean;
+  sessions?: number;
+  intra?: number;
+  inter?: number;
+  maxBatch?: number;
+  maxDelayMs?: number;
+}
+
+interface ChildJob {
+  config: RunConfig;
+  modelDir: string;
+  concurrency: number[];
+  seconds: number;
+  warmSeconds: number;
+}
+
+interface Point extends LoadResult {
+  label: string;
+  kind: RunnerKind;
+  meanBatch?: number;
+  paddingPct?: number;
+}
+
+interface ChildResult {
+  points: Point[];
+  note?: string;
+  agreement?: { checked: number; sameLabel: number; maxProbDiff: number };
+  startMs: number;
+}
+
+const poolLabel = (c: RunConfig): string =>
+  `pool ${c.workers === false ? 'main-thread' : 'workers'}×${c.sessions} intra${c.intra} batch${c.maxBatch} delay${c.maxDelayMs}ms`;
+
+const pool = (c: Omit<RunConfig, 'label' | 'kind'>): RunConfig => {
+  const full = { kind: 'pool' as const, workers: true, sessions: 1, intra: 1, inter: 1, maxBatch: 32, maxDelayMs: 0, ...c };
+  return { ...full, label: poolLabel({ ...full, label: '' }) };
+};
+
+// --- child: run one configuration over the concurrency levels ---------------------------------
+
+async function child(job: ChildJob): Promise<ChildResult> {
+  const info = await readModelDir(job.modelDir);
+  const padTokenId = info.padTokenId ?? GPT2_EOS;
+  const maxLength = Math.min(info.maxLength ?? info.nPositions ?? 64, info.nPositions ?? Infinity);
+  const tokenizer = await GptTokenizer.fromDir(job.modelDir, { maxLength, padTokenId });
+  const texts = loadUtterances(ROOT);
+  const c = job.config;
+  const t0 = performance.now();
+  let call: (text: string) => Promise<unknown>;
+  let close: () => Promise<void>;
+  let note: string | undefined;
+  let agreement: ChildResult['agreement'];
+  let pl: InferencePool | undefined;
+  const batchLog = { batches: 0, rows: 0, padded: 0, real: 0 };
+  const argmax = (row: Float32Array): number => row.reduce((best, v, i, a) => (v > a[best]! ? i : best), 0);
+
+  if (c.kind === 'sequential') {
+    // ORT's defaults (threads = all cores): what `InferenceSession.create(model)` gives.
+    const session = await OnnxClassifierSession.load(info.modelPath, { padTokenId });
+    let chain: Promise<unknown> = Promise.resolve();
+    call = (text) => {
+      const run = chain.then(async () => argmax((await session.run([tokenizer.encode(text)])).logits[0]!));
+      chain = run.catch(() => undefined);
+      return run;
+    };
+    close = () => session.close();
+  } else if (c.kind === 'transformers') {
+    const hf = await loadHfClassifier(job.modelDir, maxLength, info.labels);
+    note = hf.note;
+    // Same answers as our path? (argmax label and top probability)
+    const session = await OnnxClassifierSession.load(info.modelPath, { padTokenId });
+    agreement = { checked: 0, sameLabel: 0, maxProbDiff: 0 };
+    for (const text of texts.slice(0, 200)) {
+      const ids = tokenizer.encode(text);
+      if (ids.length === 0) continue;
+      const row = (await session.run([ids])).logits[0]!;
+      const m = Math.max(...row);
+      const exps = Array.from(row, (v) => Math.exp(v - m));
+      const sum = exps.reduce((a, b) => a + b, 0);
+      const top = argmax(row);
+      const theirs = await hf.classify(text);
+      agreement.checked++;
+      if (theirs.label === info.labels[top]) agreement.sameLabel++;
+      agreement.maxProbDiff = Math.max(agreement.maxProbDiff, Math.abs(theirs.score - exps[top]! / sum));
+    }
+    await session.close();
+    let chain: Promise<unknown> = Promise.resolve();
+    call = (text) => {
+      const run = chain.then(() => hf.classify(text));
+      chain = run.catch(() => undefined);
+      return run;
+    };
+    close = () => hf.dispose();
+  } else {
+    pl = await InferencePool.create({
+      modelPath: info.modelPath,
+      padTokenId,
+      workers: c.workers,
+      sessions: c.sessions,
+      intraOpNumThreads: c.intra,
+      interOpNumThreads: c.inter,
+      maxBatchSize: c.maxBatch,
+      maxDelayMs: c.maxDelayMs,
+      queueMax: 100_000,
+      timeoutMs: 60_000,
+      warmup: { seqLens: [Math.min(12, maxLength), maxLength] },
+    });
+    pl.addObserver({
+      batch(e) {
+        batchLog.batches++;
+        batchLog.rows += e.size;
+        batchLog.padded += e.size * e.seqLen;
+        batchLog.real += e.realTokens;
+      },
+    });
+    const p = pl;
+    call = async (text) => argmax((await p.run([tokenizer.encode(text)])).logits[0]!);
+    close = () => p.close();
+  }
+  const startMs = performance.now() - t0;
+  const usable = texts.filter((t) => tokenizer.encode(t).length > 0);
+
+  const points: Point[] = [];
+  for (const conc of job.concurrency) {
+    const before = { ...batchLog };
+    const r = await closedLoop(conc, usable, call, { seconds: job.seconds, warmSeconds: job.warmSeconds });
+    const batches = batchLog.batches - before.batches;
+    const point: Point = { ...r, label: c.label, kind: c.kind };
+    if (c.kind === 'pool' && batches > 0) {
+      // includes the warm-up phase of this point: same load, same batching
+      point.meanBatch = (batchLog.rows - before.rows) / batches;
+      point.paddingPct = (1 - (batchLog.real - before.real) / (batchLog.padded - before.padded)) * 100;
+    }
+    points.push(point);
+  }
+  await close();
+  return { points, note, agreement, startMs };
+}
+
+// --- parent -----------------------------------------------------------------------------------
+
+function runChild(job: ChildJob): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4' },
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`${job.config.label}: child exited ${code}\n${out.slice(-2000)}`));
+      resolve(JSON.parse(line.slice(7)) as ChildResult);
+    });
+  });
+}
+
+interface BatchCostRow {
+  series: string;
+  batch: number;
+  msPerBatch: number;
+  msPerRequest: number;
+}
+
+/** Time of one batch of B real utterances of about the median length, by batch size and threads. */
+async function batchCost(modelDir: string, sizes: number[], seconds: number): Promise<BatchCostRow[]> {
+  const info = await readModelDir(modelDir);
+  const padTokenId = info.padTokenId ?? GPT2_EOS;
+  const maxLength = Math.min(info.maxLength ?? info.nPositions ?? 64, info.nPositions ?? Infinity);
+  const tok = await GptTokenizer.fromDir(modelDir, { maxLength, padTokenId });
+  const seqs = loadUtterances(ROOT)
+    .map((t) => tok.encode(t))
+    .filter((s) => s.length > 0);
+  const lens = seqs.map((s) => s.length).sort((a, b) => a - b);
+  const median = quantile(lens, 0.5);
+  const near = seqs.filter((s) => Math.abs(s.length - median) <= 1);
+  const rows: BatchCostRow[] = [];
+  for (const threads of [1, 2]) {
+    const session = await OnnxClassifierSession.load(info.modelPath, { padTokenId, intraOpNumThreads: threads, interOpNumThreads: 1 });
+    for (const b of sizes) {
+      const batch = Array.from({ length: b }, (_, i) => near[i % near.length]!);
+      for (let i = 0; i < 3; i++) await session.run(batch);
+      const times: number[] = [];
+      const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000 || times.length < 5) {
+        const t = performance.now();
+        await session.run(batch);
+        times.push(performance.now() - t);
+      }
+      times.sort((x, y) => x - y);
+      const ms = quantile(times, 0.5);
+      rows.push({ series: `1 session, intra ${threads}`, batch: b, msPerBatch: ms, msPerRequest: ms / b });
+    }
+    await session.close();
+  }
+  return rows;
+}
+
+function trainingRunning(): boolean {
+  try {
+    return execFileSync('pgrep', ['-f', 'training/train.py'], { encoding: 'utf8' }).trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function defaultModelDir(): string {
+  const real = path.join(ROOT, 'models/intent-gpt2');
+  return existsSync(path.join(real, 'model.onnx')) ? real : path.join(ROOT, 'test/fixtures/tiny-gpt2');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      model: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      seconds: { type: 'string' },
+      out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+    },
+  });
+  if (values.child) {
+    const result = await child(JSON.parse(values.child) as ChildJob);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    return;
+  }
+  const log = (s = ''): void => void (values.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const quick = values.quick;
+  const modelDir = path.resolve(values.model ?? defaultModelDir());
+  const outDir = path.resolve(values.out);
+  mkdirSync(outDir, { recursive: true });
+  const seconds = Number(values.seconds ?? (quick ? 0.6 : 2.5));
+  const warmSeconds = quick ? 0.2 : 0.5;
+  const concurrency = quick ? [1, 16, 64, 256] : [1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const contended = trainingRunning();
+  const started = performance.now();
+
+  const info = await readModelDir(modelDir);
+  const padTokenId = info.padTokenId ?? GPT2_EOS;
+  const maxLength = Math.min(info.maxLength ?? info.nPositions ?? 64, info.nPositions ?? Infinity);
+  const tok = await GptTokenizer.fromDir(modelDir, { maxLength, padTokenId });
+  const lens = loadUtterances(ROOT)
+    .map((t) => tok.encode(t).length)
+    .filter((n) => n > 0)
+    .sort((a, b) => a - b);
+  const meanLen = lens.reduce((a, b) => a + b, 0) / lens.length;
+  const cpus = os.cpus();
+  log(`# Inference benchmark — ${info.name} (${path.relative(ROOT, modelDir) || modelDir})`);
+  log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, node ${process.version}, onnxruntime-node ${ort.env.versions.node}`);
+  log(
+    `inputs: ${lens.length} utterances from training/splits; tokens per message mean ${round(meanLen, 1)}, ` +
+      `p50 ${quantile(lens, 0.5)}, p95 ${quantile(lens, 0.95)}, max ${lens[lens.length - 1]} (window ${maxLength})`,
+  );
+  if (contended) log('WARNING: a training process is running: numbers are contended (rerun when it is done).');
+
+  // 1. the ceiling: ORT MatMul rate on this machine, and the model's FLOPs per request
+  log('\n## Compute ceiling');
+  const shapes: [number, number][] = quick ? [[1024, 512]] : [[512, 256], [1024, 256], [1024, 512], [1024, 1024]];
+  const rates: MatmulRate[] = [];
+  for (const threads of [1, cpus.length]) {
+    for (const [m, k] of shapes) rates.push(await measureMatmul(m, k, 8, threads, quick ? 0.3 : 1));
+  }
+  const best = (t: number) => rates.filter((r) => r.threads === t).reduce((a, b) => (b.gflops > a.gflops ? b : a));
+  const ceilAll = best(cpus.length);
+  const ceil1 = best(1);
+  const arch = archFromCard(info.card, info.labels.length);
+  const flopsPerRequest = arch ? lens.reduce((a, n) => a + sequenceFlops(arch, n), 0) / lens.length : undefined;
+  log(
+    `ORT MatMul (chain of 8, float32): ${round(ceil1.gflops, 1)} GFLOP/s on 1 thread, ${round(ceilAll.gflops, 1)} GFLOP/s on ` +
+      `${cpus.length} threads (best of ${shapes.map(([m, k]) => `${m}×${k}·${k}×${k}`).join(', ')})`,
+  );
+  const ceilingRps = flopsPerRequest ? (ceilAll.gflops * 1e9) / flopsPerRequest : undefined;
+  if (arch && flopsPerRequest && ceilingRps) {
+    log(
+      `model: ${arch.nLayer} layers × d${arch.nEmbd}: ${round(flopsPerRequest / 1e6, 2)} MFLOP per request at the mean length ` +
+        `→ ceiling ${Math.round(ceilingRps)} requests/s on ${cpus.length} cores`,
+    );
+  }
+
+  // 2. batch cost curve
+  log('\n## Batch cost (one session, median-length utterances)');
+  const sizes = quick ? [1, 8, 32] : [1, 2, 4, 8, 16, 32, 64, 128];
+  const cost = await batchCost(modelDir, sizes, quick ? 0.15 : 0.5);
+  for (const r of cost) log(`${r.series.padEnd(22)} batch ${String(r.batch).padStart(3)}: ${round(r.msPerBatch, 3)} ms/batch, ${round(r.msPerRequest, 4)} ms/request`);
+
+  // 3. the runs
+  const results: { config: RunConfig; result: ChildResult }[] = [];
+  const run = async (config: RunConfig): Promise<ChildResult> => {
+    const result = await runChild({ config, modelDir, concurrency, seconds, warmSeconds });
+    results.push({ config, result });
+    const at = result.points.find((p) => p.concurrency === TARGET_CONCURRENCY) ?? result.points[result.points.length - 1]!;
+    log(
+      `${config.label.padEnd(52)} c=${at.concurrency}: ${Math.round(at.rps)} req/s, p99 ${round(at.p99)} ms` +
+        (at.meanBatch ? `, batch ${round(at.meanBatch, 1)}` : '') +
+        `, cpu ${Math.round(at.cpuPct)}%, rss ${Math.round(at.peakRssMb)} MiB`,
+    );
+    return result;
+  };
+  const atTarget = (r: ChildResult) => r.points.find((p) => p.concurrency === TARGET_CONCURRENCY)!;
+
+  log('\n## Runs');
+  const seq = await run({ label: 'baseline A: 1 session, sequential', kind: 'sequential' });
+  let hf: ChildResult | undefined;
+  let hfError: string | undefined;
+  try {
+    hf = await run({ label: 'baseline B: transformers.js pipeline', kind: 'transformers' });
+    if (hf.note) log(`  transformers.js: ${hf.note}`);
+    if (hf.agreement) {
+      log(
+        `  agreement with our path on ${hf.agreement.checked} inputs: same label ${hf.agreement.sameLabel}, ` +
+          `max |Δp| ${hf.agreement.maxProbDiff.toExponential(2)}`,
+      );
+    }
+  } catch (err) {
+    hfError = err instanceof Error ? err.message : String(err);
+    log(`  baseline B could not run: ${hfError}`);
+  }
+
+  // Pool: sessions/threads/workers first, then batch size and delay around the best of those.
+  const score = (r: ChildResult) => {
+    const p = atTarget(r);
+    return p.p99 <= TARGET_P99_MS ? p.rps : p.rps / 1000;
+  };
+  const topologies = quick
+    ? [pool({ sessions: 1, intra: 2 }), pool({ sessions: 2, intra: 1 })]
+    : [
+        pool({ sessions: 1, intra: 1 }),
+        pool({ sessions: 1, intra: 2 }),
+        pool({ sessions: 2, intra: 1 }),
+        pool({ sessions: 2, intra: 2 }),
+        pool({ sessions: 3, intra: 1 }),
+        pool({ workers: false, sessions: 1, intra: 2 }),
+        pool({ workers: false, sessions: 2, intra: 1 }),
+      ];
+  let bestTopo = topologies[0]!;
+  let bestScore = -1;
+  for (const t of topologies) {
+    const s = score(await run(t));
+    if (s > bestScore) [bestTopo, bestScore] = [t, s];
+  }
+  const variants = quick
+    ? [pool({ ...bestTopo, maxBatch: 8 }), pool({ ...bestTopo, maxDelayMs: 2 })]
+    : [
+        ...[1, 8, 16, 64, 128].map((maxBatch) => pool({ ...bestTopo, maxBatch })),
+        ...[1, 2, 5].map((maxDelayMs) => pool({ ...bestTopo, maxDelayMs })),
+      ];
+  for (const v of variants) await run(v);
+
+  // 4. pick the best configuration
+  const pools = results.filter((r) => r.config.kind === 'pool');
+  const ranked = [...pools].sort((a, b) => score(b.result) - score(a.result));
+  const winner = ranked[0]!;
+  const w = atTarget(winner.result);
+  const a = atTarget(seq);
+  const b = hf ? atTarget(hf) : undefined;
+  const achievedGflops = flopsPerRequest ? (w.rps * flopsPerRequest) / 1e9 : undefined;
+  const share = achievedGflops ? achievedGflops / ceilAll.gflops : undefined;
+
+  // 5. files
+  const points = results.flatMap((r) =>
+    r.result.points.map((p) => ({
+      ...p,
+      workers: r.config.workers,
+      sessions: r.config.sessions,
+      intra: r.config.intra,
+      inter: r.config.inter,
+      maxBatch: r.config.maxBatch,
+      maxDelayMs: r.config.maxDelayMs,
+    })),
+  );
+  const cols = [
+    'label', 'kind', 'workers', 'sessions', 'intra', 'inter', 'maxBatch', 'maxDelayMs', 'concurrency', 'requests', 'errors',
+    'seconds', 'rps', 'p50', 'p95', 'p99', 'mean', 'meanBatch', 'paddingPct', 'cpuPct', 'peakRssMb',
+  ] as const;
+  const csv = [
+    cols.join(','),
+    ...points.map((p) =>
+      cols
+        .map((c) => {
+          const v = (p as Record<string, unknown>)[c];
+          if (v === undefined) return '';
+          if (typeof v === 'number') return String(round(v, 3));
+          return /[",]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
+        })
+        .join(','),
+    ),
+  ].join('\n');
+  writeFileSync(path.join(outDir, 'inference.csv'), `${csv}\n`);
+  writeFileSync(
+    path.join(outDir, 'inference_batch_cost.csv'),
+    `series,batch,ms_per_batch,ms_per_request\n${cost.map((r) => `${r.series},${r.batch},${round(r.msPerBatch, 4)},${round(r.msPerRequest, 5)}`).join('\n')}\n`,
+  );
+
+  const chartRows = points.map((p) => ({ ...p, series: p.label }));
+  await writeLineChart(path.join(outDir, 'throughput_vs_concurrency.svg'), {
+    title: `Throughput vs offered concurrency — ${info.name}`,
+    rows: chartRows,
+    x: 'concurrency',
+    y: 'rps',
+    series: 'series',
+    xTitle: 'concurrent requests (closed loop)',
+    yTitle: 'requests / s',
+    xLog: true,
+  });
+  await writeLineChart(path.join(outDir, 'p99_vs_concurrency.svg'), {
+    title: `p99 latency vs offered concurrency — ${info.name}`,
+    rows: chartRows,
+    x: 'concurrency',
+    y: 'p99',
+    series: 'series',
+    xTitle: 'concurrent requests (closed loop)',
+    yTitle: 'p99 latency (ms, log)',
+    xLog: true,
+    yLog: true,
+    target: { value: TARGET_P99_MS, label: `${TARGET_P99_MS} ms target` },
+  });
+  await writeLineChart(path.join(outDir, 'latency_vs_batch_size.svg'), {
+    title: 'Request latency vs the batch size requests rode in (pool; points = concurrency levels)',
+    rows: chartRows.filter((p) => p.meanBatch !== undefined),
+    x: 'meanBatch',
+    y: 'p99',
+    series: 'series',
+    xTitle: 'mean batch size (requests per batch)',
+    yTitle: 'p99 latency (ms, log)',
+    xLog: true,
+    yLog: true,
+    target: { value: TARGET_P99_MS, label: `${TARGET_P99_MS} ms target` },
+  });
+  await writeLineChart(path.join(outDir, 'batch_cost.svg'), {
+    title: 'Model time per request vs batch size (one session, median-length messages)',
+    rows: cost.map((r) => ({ ...r })),
+    x: 'batch',
+    y: 'msPerRequest',
+    series: 'series',
+    xTitle: 'batch size',
+    yTitle: 'ms per request (batch time / batch size, log)',
+    xLog: true,
+    yLog: true,
+  });
+
+  const summary = {
+    model: { name: info.name, dir: path.relative(ROOT, modelDir), labels: info.labels.length, window: maxLength, arch },
+    machine: { cpus: cpus.length, cpu: cpus[0]?.model, node: process.version, onnxruntime: ort.env.versions.node },
+    contended,
+    quick,
+    inputs: { count: lens.length, meanTokens: round(meanLen, 2), p50: quantile(lens, 0.5), p95: quantile(lens, 0.95) },
+    at_concurrency: TARGET_CONCURRENCY,
+    best_config: {
+      label: winner.config.label,
+      env: {
+        INFERENCE_WORKERS: winner.config.workers !== false,
+        INFERENCE_SESSIONS: winner.config.sessions,
+        INFERENCE_INTRA_THREADS: winner.config.intra,
+        INFERENCE_INTER_THREADS: winner.config.inter,
+        INFERENCE_MAX_BATCH: winner.config.maxBatch,
+        INFERENCE_MAX_DELAY_MS: winner.config.maxDelayMs,
+      },
+    },
+    pool_rps: round(w.rps, 1),
+    pool_p50_ms: round(w.p50, 3),
+    pool_p99_ms: round(w.p99, 3),
+    pool_mean_batch: w.meanBatch !== undefined ? round(w.meanBatch, 2) : null,
+    sequential_rps: round(a.rps, 1),
+    sequential_p99_ms: round(a.p99, 3),
+    transformers_js_rps: b ? round(b.rps, 1) : null,
+    transformers_js_p99_ms: b ? round(b.p99, 3) : null,
+    transformers_js_note: hf?.note ?? hfError ?? null,
+    transformers_js_agreement: hf?.agreement ?? null,
+    speedup_vs_sequential: round(w.rps / a.rps, 2),
+    speedup_vs_transformers_js: b ? round(w.rps / b.rps, 2) : null,
+    ceiling: {
+      matmul_gflops_all_cores: round(ceilAll.gflops, 1),
+      matmul_gflops_one_core: round(ceil1.gflops, 1),
+      model_mflop_per_request: flopsPerRequest ? round(flopsPerRequest / 1e6, 3) : null,
+      ceiling_rps: ceilingRps ? Math.round(ceilingRps) : null,
+      pool_gflops: achievedGflops ? round(achievedGflops, 2) : null,
+      pool_share_of_ceiling: share !== undefined ? round(share, 3) : null,
+    },
+    targets: {
+      speedup_vs_sequential_ge_5: w.rps / a.rps >= 5,
+      speedup_vs_transformers_js_ge_3: b ? w.rps / b.rps >= 3 : null,
+      p99_le_25ms: w.p99 <= TARGET_P99_MS,
+      share_of_ceiling_ge_50pct: share !== undefined ? share >= 0.5 : null,
+    },
+    batch_cost: cost.map((r) => ({ ...r, msPerBatch: round(r.msPerBatch, 4), msPerRequest: round(r.msPerRequest, 5) })),
+    files: ['inference.csv', 'inference_batch_cost.csv', 'throughput_vs_concurrency.svg', 'p99_vs_concurrency.svg', 'latency_vs_batch_size.svg', 'batch_cost.svg'].map((f) =>
+      path.relative(ROOT, path.join(outDir, f)),
+    ),
+    seconds: round((performance.now() - started) / 1000, 1),
+  };
+  writeFileSync(path.join(outDir, quick ? 'inference-quick.json' : 'inference.json'), `${JSON.stringify({ ...summary, points }, null, 2)}\n`);
+
+  log(`\n## Result at concurrency ${TARGET_CONCURRENCY}`);
+  log('| runner | req/s | p50 ms | p99 ms | mean batch | CPU % | peak RSS MiB |');
+  log('|---|---:|---:|---:|---:|---:|---:|');
+  const row = (label: string, p: Point) =>
+    log(`| ${label} | ${Math.round(p.rps)} | ${round(p.p50)} | ${round(p.p99)} | ${p.meanBatch ? round(p.meanBatch, 1) : '–'} | ${Math.round(p.cpuPct)} | ${Math.round(p.peakRssMb)} |`);
+  row('baseline A: one session, sequential', a);
+  if (b) row('baseline B: transformers.js pipeline', b);
+  for (const r of ranked.slice(0, 5)) row(r.config.label, atTarget(r.result));
+  log(
+    `\nbest: ${winner.config.label} — ${round(w.rps / a.rps, 2)}× baseline A` +
+      (b ? `, ${round(w.rps / b.rps, 2)}× baseline B` : '') +
+      `, p99 ${round(w.p99)} ms` +
+      (share !== undefined ? `, ${round(share * 100, 1)}% of the ${round(ceilAll.gflops, 1)} GFLOP/s MatMul ceiling (${round(achievedGflops!, 2)} GFLOP/s useful)` : ''),
+  );
+  log(`env: ${Object.entries(summary.best_config.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  log(`files: ${summary.files.join(', ')}; ${summary.seconds} s`);
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+export const quantile = (sorted: readonly number[], q: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+
+export const round = (n: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+};
+
+/**
+ * Realistic utterances: the training splits (what users of this bot type), else the raw intent
+ * files. Deterministically shuffled so consecutive requests have mixed lengths.
+ */
+export function loadUtterances(root: string, limit = 5000): string[] {
+  const texts: string[] = [];
+  const splits = path.join(root, 'training/splits');
+  for (const f of ['test.jsonl', 'val.jsonl', 'train.jsonl']) {
+    const file = path.join(splits, f);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const t = (JSON.parse(line) as { text?: unknown }).text;
+      if (typeof t === 'string' && t.trim()) texts.push(t);
+    }
+  }
+  if (texts.length === 0) {
+    const dir = path.join(root, 'training/data/intents');
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) if (line.trim() && !line.startsWith('#')) texts.push(line.trim());
+    }
+  }
+  if (texts.length === 0) throw new Error('no utterances found under training/splits or training/data/intents');
+  // xorshift shuffle, fixed seed
+  let s = 0x9e3779b9;
+  const rnd = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+  for (let i = texts.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [texts[i], texts[j]] = [texts[j]!, texts[i]!];
+  }
+  return texts.slice(0, limit);
+}
+
+/** Samples this process's CPU time (all threads, workers included) and peak RSS over a run. */
+export class ResourceMeter {
+  private readonly cpu0 = process.cpuUsage();
+  private readonly t0 = performance.now();
+  private peakRss = process.memoryUsage.rss();
+  private readonly timer = setInterval(() => {
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+  }, 25);
+
+  /** CPU % (100 = one core busy) and peak RSS in MiB since construction. */
+  stop(): { cpuPct: number; peakRssMb: number; wallMs: number } {
+    clearInterval(this.timer);
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    const cpu = process.cpuUsage(this.cpu0);
+    const wallMs = performance.now() - this.t0;
+    return { cpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, peakRssMb: this.peakRss / 2 ** 20, wallMs };
+  }
+}
+
+export interface LoadResult {
+  concurrency: number;
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  cpuPct: number;
+  peakRssMb: number;
+}
+
+/**
+ * Closed loop: `concurrency` virtual users, each sending its next request as soon as the last one
+ * answered, for `seconds` (after `warmSeconds` not counted) or until `maxRequests`.
+ */
+export async function closedLoop(
+  concurrency: number,
+  inputs: readonly string[],
+  call: (text: string) => Promise<unknown>,
+  opts: { seconds: number; warmSeconds?: number; maxRequests?: number },
+): Promise<LoadResult> {
+  let next = 0;
+  const pick = () => inputs[next++ % inputs.length]!;
+  // warm-up phase (JIT, allocators, the pool's batch shapes at this load)
+  const warmEnd = performance.now() + (opts.warmSeconds ?? 0) * 1000;
+  if (opts.warmSeconds) {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < warmEnd) await call(pick()).catch(() => undefined);
+      }),
+    );
+  }
+  const latencies: number[] = [];
+  let errors = 0;
+  const meter = new ResourceMeter();
+  const t0 = performance.now();
+  const end = t0 + opts.seconds * 1000;
+  const max = opts.maxRequests ?? Number.POSITIVE_INFINITY;
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end && started < max) {
+        started++;
+        const t = performance.now();
+        try {
+          await call(pick());
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const res = meter.stop();
+  latencies.sort((a, b) => a - b);
+  return {
+    concurrency,
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    cpuPct: res.cpuPct,
+    peakRssMb: res.peakRssMb,
+  };
+}

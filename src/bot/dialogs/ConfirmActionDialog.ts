@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Dialog, DialogTurnStatus, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
+import type { TurnContext } from 'botbuilder';
+import { findOutcome, idempotencyKey } from '../../skills/runtime.js';
+import type { Draft, WriteAction } from '../../skills/types.js';
+import { confirmationActions } from '../cards/adaptiveCard.js';
+import type { DialogDeps } from './deps.js';
+import { deliverOutcome, getTurnInput, isAffirmative, isNegative, sendReply } from './turnInput.js';
+
+export interface ConfirmOptions {
+  action: string;
+  slots: unknown;
+  draft: Draft;
+  /** The activity the request started from (part of the idempotency key). */
+  ref: string;
+}
+
+export type ConfirmResult =
+  | { decision: 'confirm'; nonce: string; ref: string; slots: unknown }
+  | { decision: 'cancel' }
+  | { decision: 'edit'; draft: Draft }
+  | { decision: 'change'; draft: Draft }
+  | { decision: 'switch'; switchTo: string };
+
+interface State extends ConfirmOptions {
+  nonce: string;
+  prompt: string;
+}
+
+const HINT = 'Say yes to go ahead, no to cancel, or tell me what to change.';
+
+/**
+ * Shows what a write will do — an Adaptive Card with Confirm / Edit / Cancel, each carrying a
+ * fresh server-issued nonce, and the same question in text for channels without cards — and
+ * reads the answer: a click (only the current nonce counts), yes / no, or a correction.
+ */
+export class ConfirmActionDialog extends Dialog<ConfirmOptions> {
+  static readonly id = 'action.confirm';
+
+  constructor(private readonly deps: DialogDeps) {
+    super(ConfirmActionDialog.id);
+  }
+
+  override async beginDialog(dc: DialogContext, options?: ConfirmOptions): Promise<DialogTurnResult> {
+    if (!options) throw new Error('ConfirmActionDialog needs options');
+    const action = this.action(options.action);
+    const confirmation = await action.confirm(options.slots, this.deps.skillContext(dc.context));
+    const state: State = { ...options, nonce: randomUUID(), prompt: confirmation.text };
+    dc.activeDialog!.state = state;
+    await sendReply(dc.context, {
+      text: confirmation.text,
+      cardText: `Please confirm (or reply yes / no, or tell me what to change):`,
+      card: { ...confirmation.card, actions: confirmationActions(state.nonce, state.ref) },
+    });
+    return { status: DialogTurnStatus.waiting };
+  }
+
+  override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    const state = dc.activeDialog!.state as State;
+    const input = getTurnInput(dc.context);
+    const submit = input.submit;
+    if (submit) {
+      if (submit.nonce !== state.nonce) {
+        // An older card: if it was already carried out, that outcome; otherwise it is stale.
+        const ctx = this.deps.skillContext(dc.context);
+        const stored =
+          typeof submit.nonce === 'string' && typeof submit.ref === 'string'
+            ? await findOutcome(ctx.env.db, idempotencyKey(ctx.origin, submit.ref, submit.nonce))
+            : undefined;
+        if (stored) await deliverOutcome(dc.context, stored);
+        else await sendReply(dc.context, { text: 'That card is out of date, so I ignored it. Please use the latest one above.' });
+        return Dialog.EndOfTurn;
+      }
+      if (submit.verb === 'confirm') return this.confirmed(dc, state);
+      if (submit.verb === 'cancel') return dc.endDialog({ decision: 'cancel' } satisfies ConfirmResult);
+      if (submit.verb === 'edit') return dc.endDialog({ decision: 'edit', draft: state.draft } satisfies ConfirmResult);
+      return Dialog.EndOfTurn;
+    }
+    if (isAffirmative(input.text)) return this.confirmed(dc, state);
+    if (isNegative(input.text)) return dc.endDialog({ decision: 'cancel' } satisfies ConfirmResult);
+    const action = this.action(state.action);
+    const corrected = action.extract({ text: input.text, entities: input.entities, expecting: 'edit' }, state.draft);
+    if (JSON.stringify(corrected) !== JSON.stringify(state.draft)) {
+      return dc.endDialog({ decision: 'change', draft: corrected } satisfies ConfirmResult);
+    }
+    const other = input.intent ? this.deps.registry.forIntent(input.intent) : undefined;
+    if (other && other.name !== state.action && (input.confidence ?? 0) >= 0.5) {
+      return dc.endDialog({ decision: 'switch', switchTo: input.intent! } satisfies ConfirmResult);
+    }
+    await sendReply(dc.context, { text: `Sorry, I didn't get that. ${HINT}` });
+    return Dialog.EndOfTurn;
+  }
+
+  override async repromptDialog(context: TurnContext, instance: DialogInstance): Promise<void> {
+    const state = instance.state as State;
+    await sendReply(context, { text: `${state.prompt}` });
+  }
+
+  private confirmed(dc: DialogContext, state: State): Promise<DialogTurnResult> {
+    return dc.endDialog({ decision: 'confirm', nonce: state.nonce, ref: state.ref, slots: state.slots } satisfies ConfirmResult);
+  }
+
+  private action(name: string): WriteAction {
+    const action = this.deps.registry.action(name);
+    if (!action || action.kind !== 'write') throw new Error(`unknown write action ${name}`);
+    return action;
+  }
+}

@@ -1,0 +1,494 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isLoopbackHost, type AppConfig } from '../../config/config.js';
+import type { Logger } from '../../logger.js';
+import { HttpError } from '../http/httpErrors.js';
+import { readJsonBody, readRawBody } from '../http/readJsonBody.js';
+import { sendJson } from '../http/respond.js';
+import type { TurnResult } from '../messagesRoute.js';
+import type { RouteInstaller } from '../server.js';
+import { CONTENT_TYPES, PAGE_CSP, STATIC_DIR, packageRoot, securityHeaders, sendStaticFile } from './assets.js';
+import {
+  DEFAULT_WEBCHAT_LIMITS,
+  WebchatConversations,
+  type WebchatConversation,
+  type WebchatLimits,
+  type WireActivity,
+} from './conversations.js';
+
+/**
+ * The local web channel: the part of Direct Line 3.0 that Microsoft's Web Chat uses when it polls
+ * (no WebSocket), served by this server, plus the connector endpoints the bot replies to.
+ *
+ *   browser (Web Chat) ── /v3/directline/… ──► this channel ── turn runner ──► bot (same path as /api/messages)
+ *   bot replies ── POST/PUT {serviceUrl}/v3/conversations/… ──► this channel's connector ──► activity log ──► poll
+ *
+ * Who may use it:
+ * - Starting a conversation (`tokens/generate`, or `POST conversations` without a conversation
+ *   token) needs `Authorization: Bearer <WEBCHAT_TOKEN>` when that is set; without it only a
+ *   loopback-bound server allows it, and only for requests whose Host is a loopback name
+ *   (a page on another site cannot reach it through DNS rebinding).
+ * - Every call about a conversation needs that conversation's own token (256 random bits, issued
+ *   by the start call; only its hash is kept): missing → 401, unknown conversation → 404, wrong → 403.
+ * - The connector (our serviceUrl for this channel) sits under a random per-process path segment
+ *   that only the bot knows (it is in the activities' serviceUrl, which clients never see), so
+ *   nobody else can post messages "from the bot". It needs no Bot Framework JWT: replies to it are
+ *   sent by a dedicated auth-less adapter, whichever mode the server runs in.
+ * - User ids are namespaced (`webchat:<id>`) and bound to the conversation when it starts: a web
+ *   chat user cannot speak as a Teams user or as another web chat conversation's user.
+ */
+
+export const WEBCHAT_CHANNEL_ID = 'webchat';
+const USER_ID_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export interface WebchatOptions {
+  /** The connector's secret path segment (tests); random per process otherwise. */
+  connectorSecret?: string;
+  limits?: Partial<WebchatLimits>;
+}
+
+export interface WebchatChannelDeps {
+  config: Pick<AppConfig, 'host' | 'maxBodyBytes' | 'webchat' | 'bot'>;
+  logger: Logger;
+  /** Runs one activity through validation, tracing, the adapter and the bot. */
+  runTurn: (readBody: () => Promise<unknown>, authHeader: string) => Promise<TurnResult>;
+  /** The server's listening address (known after listen). */
+  address: () => AddressInfo | string | null;
+  /** Wraps work that graceful shutdown must wait for (turns). */
+  track?: <T>(fn: () => Promise<T>) => Promise<T>;
+  options?: WebchatOptions;
+}
+
+export interface WebchatChannel {
+  install: RouteInstaller;
+  conversations: WebchatConversations;
+  /** Base URL the bot replies to (`…/webchat/connector/<secret>`), on the server's own address. */
+  connectorUrl(): string;
+}
+
+const clientAccount = z.object({ id: z.string().max(512).optional(), name: z.string().max(512).optional() }).passthrough();
+
+/** What a client may say in an activity; everything else is set by the channel. */
+const clientActivitySchema = z
+  .object({
+    type: z.enum(['message', 'event', 'typing']),
+    text: z.string().max(16_000).optional(),
+    textFormat: z.enum(['plain', 'markdown', 'xml']).optional(),
+    locale: z.string().max(64).optional(),
+    localTimestamp: z.string().max(64).optional(),
+    localTimezone: z.string().max(128).optional(),
+    name: z.string().max(256).optional(),
+    value: z.unknown().optional(),
+    entities: z.array(z.record(z.string(), z.unknown())).max(16).optional(),
+    attachments: z.array(z.unknown()).max(0, 'attachments must be uploaded').optional(),
+    from: clientAccount.optional(),
+    channelData: z
+      .object({ clientActivityID: z.string().max(128).optional(), clientTimestamp: z.string().max(64).optional() })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough();
+
+type ClientActivity = z.infer<typeof clientActivitySchema>;
+
+const startBodySchema = z
+  .object({
+    user: z.object({ id: z.string().optional(), name: z.string().max(64).optional() }).passthrough().optional(),
+    locale: z.string().max(64).optional(),
+  })
+  .passthrough();
+
+export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
+  const { config, logger } = deps;
+  const limits: WebchatLimits = { ...DEFAULT_WEBCHAT_LIMITS, ...deps.options?.limits };
+  const conversations = new WebchatConversations(limits);
+  const connectorSecret = deps.options?.connectorSecret ?? randomBytes(24).toString('base64url');
+  const connectorSecretHash = sha256(connectorSecret);
+  const track = deps.track ?? (<T>(fn: () => Promise<T>) => fn());
+  const bot = { id: config.bot.appId ?? 'rpa-assistant', name: 'RPA Assistant', role: 'bot' };
+  const startSecretHash = config.webchat.token ? sha256(config.webchat.token) : undefined;
+  const openOnLoopback = !startSecretHash && isLoopbackHost(config.host);
+  const replyLimit = Math.max(config.maxBodyBytes, limits.maxUploadBytes);
+
+  const origin = (): string => {
+    const address = deps.address();
+    if (!address || typeof address === 'string') throw new Error('web chat: the server is not listening on TCP');
+    let host = address.address;
+    if (host === '0.0.0.0') host = '127.0.0.1';
+    else if (host === '::' || host === '::ffff:0.0.0.0') host = '::1';
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  };
+  const connectorUrl = () => `${origin()}/webchat/connector/${connectorSecret}`;
+  const fileUrl = (id: string) => `/webchat/files/${id}`;
+
+  // ------------------------------------------------------------------------------- helpers
+
+  const bearer = (req: IncomingMessage): string | undefined => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
+    return match?.[1];
+  };
+
+  /** May this request start a conversation without a conversation token? */
+  const mayStart = (req: IncomingMessage): boolean => {
+    const token = bearer(req);
+    if (startSecretHash) return token !== undefined && timingSafeEqual(sha256(token), startSecretHash);
+    return openOnLoopback && hostHeaderIsLoopback(req);
+  };
+  const refuseStart = (req: IncomingMessage): never => {
+    if (bearer(req) === undefined) throw new HttpError(401, 'unauthorized', 'A web chat token is required.');
+    throw new HttpError(403, 'forbidden', 'Invalid web chat token.');
+  };
+
+  const conversationFor = (req: IncomingMessage, id: string | undefined): WebchatConversation => {
+    const token = bearer(req);
+    if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
+    const conversation = id ? conversations.get(id) : undefined;
+    if (!conversation) throw new HttpError(404, 'not_found', 'Conversation not found.');
+    if (!conversations.tokenMatches(conversation, token)) throw new HttpError(403, 'forbidden', 'Invalid token for this conversation.');
+    return conversation;
+  };
+
+  const readStartBody = async (req: IncomingMessage) => {
+    const raw = await readRawBody(req, 16 * 1024);
+    if (raw.length === 0) return {};
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'Request body is not valid JSON.');
+    }
+    const parsed = startBodySchema.safeParse(json ?? {});
+    if (!parsed.success) throw new HttpError(400, 'bad_argument', 'Invalid start-conversation body.');
+    return parsed.data;
+  };
+
+  const newConversation = (body: z.infer<typeof startBodySchema>) => {
+    const requested = body.user?.id;
+    if (requested !== undefined && !USER_ID_PATTERN.test(requested)) {
+      throw new HttpError(400, 'bad_argument', 'user.id must be 1-64 letters, digits or . _ @ -');
+    }
+    const id = `webchat:${requested ?? randomBytes(8).toString('hex')}`;
+    return conversations.create({ id, name: body.user?.name?.trim() || undefined });
+  };
+
+  const conversationBody = (conversation: WebchatConversation, token?: string) => ({
+    conversationId: conversation.id,
+    ...(token ? { token } : {}),
+    expires_in: Math.floor(limits.idleTtlMs / 1000),
+  });
+
+  const baseActivity = (conversation: WebchatConversation, type: string) => {
+    const { id, sequence } = conversation.nextActivityId();
+    return {
+      sequence,
+      activity: {
+        type,
+        id,
+        timestamp: new Date().toISOString(),
+        channelId: WEBCHAT_CHANNEL_ID,
+        serviceUrl: connectorUrl(),
+        conversation: { id: conversation.id },
+        from: { id: conversation.user.id, name: conversation.user.name, role: 'user' },
+        recipient: bot,
+      } as WireActivity,
+    };
+  };
+
+  /** Hands an activity to the bot exactly as /api/messages would (validation, tracing, adapter). */
+  const deliver = async (activity: WireActivity): Promise<TurnResult> =>
+    track(() => deps.runTurn(async () => activity, ''));
+
+  const start = async (conversation: WebchatConversation): Promise<void> => {
+    if (conversation.started) return;
+    conversation.started = true;
+    const { activity } = baseActivity(conversation, 'conversationUpdate');
+    activity.membersAdded = [bot, { id: conversation.user.id, name: conversation.user.name }];
+    const result = await deliver(activity);
+    if (result.status >= 400) logger.warn({ status: result.status }, 'web chat: conversationUpdate not accepted');
+  };
+
+  /** Builds the bot's view of a client activity, echoes it to the client and runs the turn. */
+  const receive = async (
+    conversation: WebchatConversation,
+    client: ClientActivity,
+    files: { id: string; name: string; contentType: string }[] = [],
+  ): Promise<string> => {
+    await start(conversation);
+    const { activity, sequence } = baseActivity(conversation, client.type);
+    const from = activity.from as { name?: string };
+    if (!from.name && client.from?.name) from.name = client.from.name.slice(0, 64);
+    for (const key of ['text', 'textFormat', 'locale', 'localTimestamp', 'localTimezone', 'entities', 'value'] as const) {
+      if (client[key] !== undefined) activity[key] = client[key];
+    }
+    if (client.type === 'event' && client.name) activity.name = client.name;
+    const channelData = {
+      ...(client.channelData?.clientActivityID ? { clientActivityID: client.channelData.clientActivityID } : {}),
+      ...(client.channelData?.clientTimestamp ? { clientTimestamp: client.channelData.clientTimestamp } : {}),
+    };
+    if (Object.keys(channelData).length > 0) activity.channelData = channelData;
+    if (files.length > 0) {
+      activity.attachments = files.map((f) => ({ contentType: f.contentType, name: f.name, contentUrl: `${origin()}${fileUrl(f.id)}` }));
+    }
+
+    if (client.type !== 'typing') {
+      // The echo Web Chat waits for (matched on clientActivityID); the serviceUrl stays private.
+      const { serviceUrl: _hidden, ...echo } = activity;
+      echo.channelData = { ...channelData, 'webchat:sequence-id': sequence };
+      if (files.length > 0) echo.attachments = files.map((f) => ({ contentType: f.contentType, name: f.name, contentUrl: fileUrl(f.id) }));
+      conversation.append(echo);
+    }
+    const result = await deliver(activity);
+    if (result.status === 400) {
+      const body = result.body as { error?: { message?: string } } | undefined;
+      throw new HttpError(400, 'bad_argument', body?.error?.message ?? 'Invalid activity.');
+    }
+    if (result.status >= 400) throw new HttpError(502, 'bot_error', 'The bot could not process the activity.');
+    return activity.id as string;
+  };
+
+  /** Stores an activity the bot sent (POST) or updated (PUT) for the polling client. */
+  const storeFromBot = (conversation: WebchatConversation, body: WireActivity, replyToId?: string, updateOf?: WireActivity) => {
+    const { serviceUrl: _hidden, ...activity } = body;
+    const from = (typeof activity.from === 'object' && activity.from !== null ? activity.from : {}) as Record<string, unknown>;
+    const channelData = typeof activity.channelData === 'object' && activity.channelData !== null ? activity.channelData : {};
+    let id: string;
+    let sequence: unknown;
+    if (updateOf) {
+      id = updateOf.id as string;
+      sequence = (updateOf.channelData as Record<string, unknown> | undefined)?.['webchat:sequence-id'];
+    } else {
+      const next = conversation.nextActivityId();
+      id = next.id;
+      sequence = next.sequence;
+    }
+    const stored: WireActivity = {
+      ...activity,
+      id,
+      channelId: WEBCHAT_CHANNEL_ID,
+      conversation: { id: conversation.id },
+      from: { ...from, id: typeof from.id === 'string' ? from.id : bot.id, role: 'bot' },
+      timestamp: updateOf?.timestamp ?? (typeof activity.timestamp === 'string' ? activity.timestamp : new Date().toISOString()),
+      channelData: { ...channelData, 'webchat:sequence-id': sequence },
+      ...(replyToId ? { replyToId } : {}),
+    };
+    conversation.append(stored);
+    return id;
+  };
+
+  const connectorConversation = (req: IncomingMessage & { params?: Record<string, string> }): WebchatConversation => {
+    const secret = req.params?.secret ?? '';
+    if (!timingSafeEqual(sha256(secret), connectorSecretHash)) throw new HttpError(404, 'not_found', 'Not found.');
+    const conversation = conversations.get(req.params?.conversationId ?? '');
+    if (!conversation) throw new HttpError(404, 'ConversationNotFound', 'Conversation not found.');
+    return conversation;
+  };
+
+  const readBotActivity = async (req: IncomingMessage): Promise<WireActivity> => {
+    const body = await readJsonBody(req, replyLimit);
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as WireActivity).type !== 'string') {
+      throw new HttpError(400, 'BadArgument', 'An activity with a type is required.');
+    }
+    return body as WireActivity;
+  };
+
+  const parseClientActivity = (json: unknown): ClientActivity => {
+    const parsed = clientActivitySchema.safeParse(json);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].slice(0, 5);
+      throw new HttpError(400, 'bad_argument', `Invalid or unsupported activity fields: ${fields.join(', ')}.`);
+    }
+    return parsed.data;
+  };
+
+  // -------------------------------------------------------------------------------- routes
+
+  type Req = IncomingMessage & { params?: Record<string, string> };
+  const dl = '/v3/directline';
+
+  const install: RouteInstaller = (server, { safe }) => {
+    // The page and its scripts.
+    const page = { path: join(STATIC_DIR, 'webchat', 'index.html'), contentType: CONTENT_TYPES.html, csp: PAGE_CSP };
+    server.get('/', safe(async (_req, res) => sendStaticFile(res, page)));
+    server.get('/webchat', safe(async (_req, res) => sendStaticFile(res, page)));
+    server.get('/webchat/app.js', safe(async (_req, res) => sendStaticFile(res, { path: join(STATIC_DIR, 'webchat', 'app.js'), contentType: CONTENT_TYPES.js })));
+    server.get('/webchat/app.css', safe(async (_req, res) => sendStaticFile(res, { path: join(STATIC_DIR, 'webchat', 'app.css'), contentType: CONTENT_TYPES.css })));
+    const webchatBundle = join(packageRoot('botframework-webchat'), 'dist', 'webchat.js');
+    server.get('/webchat/vendor/webchat.js', safe(async (_req, res) => sendStaticFile(res, { path: webchatBundle, contentType: CONTENT_TYPES.js, immutable: true })));
+
+    // Direct Line: tokens and conversations.
+    server.post(
+      `${dl}/tokens/generate`,
+      safe(async (req, res) => {
+        if (!mayStart(req)) refuseStart(req);
+        const { conversation, token } = newConversation(await readStartBody(req));
+        sendJson(res, 200, conversationBody(conversation, token));
+      }),
+    );
+    server.post(
+      `${dl}/tokens/refresh`,
+      safe(async (req, res) => {
+        const token = bearer(req);
+        if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
+        const conversation = conversations.byBearer(token);
+        if (!conversation) throw new HttpError(403, 'forbidden', 'Unknown or expired token.');
+        sendJson(res, 200, conversationBody(conversation, token));
+      }),
+    );
+    server.post(
+      `${dl}/conversations`,
+      safe(async (req, res) => {
+        const token = bearer(req);
+        const reserved = token === undefined ? undefined : conversations.byBearer(token);
+        const body = await readStartBody(req);
+        if (reserved) {
+          const fresh = !reserved.started;
+          await start(reserved);
+          sendJson(res, fresh ? 201 : 200, conversationBody(reserved, token));
+          return;
+        }
+        if (!mayStart(req)) refuseStart(req);
+        const { conversation, token: issued } = newConversation(body);
+        await start(conversation);
+        sendJson(res, 201, conversationBody(conversation, issued));
+      }),
+    );
+    server.get(
+      `${dl}/conversations/:conversationId`,
+      safe(async (req, res) => {
+        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        sendJson(res, 200, conversationBody(conversation, bearer(req)));
+      }),
+    );
+
+    // Direct Line: activities.
+    server.get(
+      `${dl}/conversations/:conversationId/activities`,
+      safe(async (req, res) => {
+        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const watermark = new URL(req.url ?? '/', 'http://localhost').searchParams.get('watermark');
+        sendJson(res, 200, conversation.since(watermark));
+      }),
+    );
+    server.post(
+      `${dl}/conversations/:conversationId/activities`,
+      safe(async (req, res) => {
+        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const client = parseClientActivity(await readJsonBody(req, config.maxBodyBytes));
+        sendJson(res, 200, { id: await receive(conversation, client) });
+      }),
+    );
+    server.post(
+      `${dl}/conversations/:conversationId/upload`,
+      safe(async (req, res) => {
+        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const contentType = String(req.headers['content-type'] ?? '');
+        if (!/^multipart\/form-data/i.test(contentType)) throw new HttpError(415, 'unsupported_media_type', 'Expected multipart/form-data.');
+        const raw = await readRawBody(req, limits.maxUploadBytes);
+        let form: FormData;
+        try {
+          form = await new Request('http://localhost/upload', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
+        } catch {
+          throw new HttpError(400, 'bad_argument', 'Malformed multipart body.');
+        }
+        const activityPart = form.get('activity');
+        let json: unknown = { type: 'message' };
+        if (activityPart !== null) {
+          try {
+            json = JSON.parse(typeof activityPart === 'string' ? activityPart : await activityPart.text());
+          } catch {
+            throw new HttpError(400, 'bad_argument', 'The activity part is not valid JSON.');
+          }
+        }
+        const { attachments: _described, ...rest } = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+        const client = parseClientActivity(rest);
+        if (client.type !== 'message') throw new HttpError(400, 'bad_argument', 'Only messages can carry files.');
+        const files = [];
+        for (const part of form.getAll('file')) {
+          if (typeof part === 'string') continue;
+          const stored = conversations.addFile(conversation, {
+            name: safeFileName(part.name),
+            contentType: safeContentType(part.type),
+            bytes: Buffer.from(await part.arrayBuffer()),
+          });
+          if (!stored) throw new HttpError(413, 'upload_budget_exceeded', 'The server holds too many uploads right now.');
+          files.push(stored);
+        }
+        if (files.length === 0) throw new HttpError(400, 'bad_argument', 'No file part in the upload.');
+        sendJson(res, 200, { id: await receive(conversation, client, files) });
+      }),
+    );
+    server.get(
+      '/webchat/files/:fileId',
+      safe(async (req, res) => {
+        const file = conversations.getFile((req as Req).params?.fileId ?? '');
+        if (!file) throw new HttpError(404, 'not_found', 'Not found.');
+        sendFile(res, file);
+      }),
+    );
+
+    // Connector side: where the bot's replies for this channel arrive.
+    const connector = '/webchat/connector/:secret/v3/conversations/:conversationId/activities';
+    const postFromBot = safe(async (req, res) => {
+      const conversation = connectorConversation(req as Req);
+      const activity = await readBotActivity(req);
+      const replyToId = (req as Req).params?.activityId ?? (typeof activity.replyToId === 'string' ? activity.replyToId : undefined);
+      sendJson(res, 200, { id: storeFromBot(conversation, activity, replyToId) });
+    });
+    server.post(connector, postFromBot);
+    server.post(`${connector}/:activityId`, postFromBot);
+    server.put(
+      `${connector}/:activityId`,
+      safe(async (req, res) => {
+        const conversation = connectorConversation(req as Req);
+        const existing = conversation.get((req as Req).params?.activityId ?? '');
+        if (!existing) throw new HttpError(404, 'ActivityNotFound', 'Activity not found.');
+        const activity = await readBotActivity(req);
+        const replyToId = typeof existing.replyToId === 'string' ? existing.replyToId : undefined;
+        sendJson(res, 200, { id: storeFromBot(conversation, activity, replyToId, existing) });
+      }),
+    );
+    logger.debug({ open: openOnLoopback }, 'web chat channel installed');
+  };
+
+  return { install, conversations, connectorUrl };
+}
+
+/** True when the request's Host header names a loopback host (the DNS-rebinding guard). */
+export function hostHeaderIsLoopback(req: IncomingMessage): boolean {
+  const host = String(req.headers.host ?? '');
+  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);
+  return match?.[1] !== undefined && isLoopbackHost(match[1]);
+}
+
+const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+function sendFile(res: ServerResponse, file: { name: string; contentType: string; bytes: Buffer }): void {
+  const inline = INLINE_TYPES.has(file.contentType);
+  // Uploaded bytes never run as a page: sandboxed, not sniffed, downloaded unless a plain image.
+  securityHeaders(res, "sandbox; default-src 'none'");
+  res.writeHead(200, {
+    'content-type': inline ? file.contentType : 'application/octet-stream',
+    'content-length': file.bytes.length,
+    'content-disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    'cache-control': 'private, max-age=3600',
+  });
+  res.end(file.bytes);
+}
+
+function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 128);
+  return clean || 'file';
+}
+
+function safeContentType(type: string): string {
+  return /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(type) && type.length <= 128 ? type.toLowerCase() : 'application/octet-stream';
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

@@ -1,0 +1,587 @@
+import { performance } from 'node:perf_hooks';
+import type { ProviderName, ProviderRequest } from '../executionProvider.js';
+import type { LogitsResult, LogitsRunner } from '../onnxSession.js';
+import { currentTrace } from '../../tracing/turnTrace.js';
+import { packBatch } from './batchInput.js';
+import { takeBatch, type BatchLimits } from './batcher.js';
+import {
+  BusyError,
+  InferenceTimeoutError,
+  PoolClosedError,
+  WorkerCrashedError,
+} from './errors.js';
+import { ThreadExecutor, WorkerExecutor, type Executor, type ExitListener } from './executors.js';
+import type { BatchOutput, DebugAction, SessionInit } from './protocol.js';
+
+/** Minimal logger (pino-compatible). */
+export interface PoolLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface InferencePoolOptions {
+  modelPath: string;
+  /** Right-padding id (GPT-2: 50256). */
+  padTokenId: number;
+  /** ONNX Runtime sessions (default 1). */
+  sessions?: number;
+  /** true: each session in a worker thread (default); false: sessions on the main thread. */
+  workers?: boolean;
+  /** Most requests in one batch (default 32). */
+  maxBatchSize?: number;
+  /** Most rows × padded length in one batch (default maxBatchSize × 64). */
+  maxBatchTokens?: number;
+  /** Least share of real tokens in a batch (default 0.5): groups messages by length. */
+  minFill?: number;
+  /** How long a request may wait for others to join its batch when a session is idle (default 0). */
+  maxDelayMs?: number;
+  /** Requests waiting for a session; past it `run` rejects at once with BusyError (default 256). */
+  queueMax?: number;
+  /** Per-request deadline from arrival (default 2000 ms): InferenceTimeoutError. */
+  timeoutMs?: number;
+  /** A batch running longer than this marks its worker as hung: it is killed and replaced. */
+  hangMs?: number;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  provider?: ProviderRequest;
+  cudaInstalled?: boolean;
+  graphOptimizationLevel?: SessionInit['graphOptimizationLevel'];
+  /** Retry a request once when the worker running it dies (default true). */
+  retryOnCrash?: boolean;
+  /**
+   * Warm-up before the pool is ready: every session runs each power-of-two batch size up to
+   * maxBatchSize at these sequence lengths (default [8, 32]); `false` skips it.
+   */
+  warmup?: false | { seqLens: number[] };
+  logger?: PoolLogger;
+}
+
+export type RequestOutcome = 'ok' | 'busy' | 'timeout' | 'error' | 'closed';
+
+/** Hooks for metrics (see metrics.ts) and benchmarks. */
+export interface PoolObserver {
+  batch?(e: { size: number; seqLen: number; realTokens: number; padMs: number; inferenceMs: number; roundtripMs: number }): void;
+  request?(e: { outcome: RequestOutcome; totalMs: number; queueMs?: number }): void;
+  restart?(e: { reason: string }): void;
+}
+
+export interface ProviderFallback {
+  requested: ProviderRequest;
+  reason: string;
+}
+
+export interface PoolStats {
+  ready: boolean;
+  provider: ProviderName;
+  requestedProvider: ProviderRequest;
+  fallback?: ProviderFallback;
+  mode: 'worker' | 'thread';
+  sessions: { configured: number; alive: number; busy: number };
+  queueDepth: number;
+  inFlight: number;
+  requests: { ok: number; busy: number; timeout: number; error: number; closed: number };
+  batches: number;
+  /** Average requests per batch since start. */
+  meanBatchSize: number;
+  restarts: number;
+  config: {
+    maxBatchSize: number;
+    maxBatchTokens: number;
+    minFill: number;
+    maxDelayMs: number;
+    queueMax: number;
+    timeoutMs: number;
+    intraOpNumThreads?: number;
+    interOpNumThreads?: number;
+  };
+}
+
+interface Item {
+  readonly seq: readonly number[];
+  readonly len: number;
+  readonly enqueuedAt: number;
+  attempts: number;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+  resolve(r: ItemResult): void;
+  reject(e: Error): void;
+}
+
+interface ItemResult {
+  logits: Float32Array;
+  cols: number;
+  batchId: number;
+  batchSize: number;
+  seqLen: number;
+  padMs: number;
+  inferenceMs: number;
+  queueMs: number;
+}
+
+interface Slot {
+  executor: Executor;
+  busy: boolean;
+  watchdog?: NodeJS.Timeout;
+}
+
+const noopLogger: PoolLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * A batching inference pool over N ONNX Runtime sessions (worker threads by default), usable
+ * wherever a LogitsRunner is (`loadNlu(dir, { runner: pool })`).
+ *
+ * Requests from concurrent turns queue up; whenever a session is free, the oldest request and
+ * others of similar length ride together in one batch (at most maxBatchSize rows and
+ * maxBatchTokens padded tokens). With an idle session a request waits at most maxDelayMs for
+ * company. Every row's logits are bit-identical to running it alone (the model is exported so
+ * right-padding does not change them; test/pool.test.ts checks it). The queue is bounded: past
+ * queueMax, `run` fails at once with BusyError. Each request has a deadline (timeoutMs). A worker
+ * that dies is replaced; its in-flight requests are retried once, then fail with WorkerCrashedError.
+ */
+export class InferencePool implements LogitsRunner {
+  private readonly pending: Item[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly observers: PoolObserver[] = [];
+  private readonly limits: BatchLimits;
+  private readonly maxDelayMs: number;
+  private readonly queueMax: number;
+  private readonly timeoutMs: number;
+  private readonly hangMs: number;
+  private readonly retryOnCrash: boolean;
+  private readonly logger: PoolLogger;
+  private readonly configured: number;
+  private readonly useWorkers: boolean;
+  private readonly warmSeqLens: number[] | undefined;
+  private pumpScheduled = false;
+  private delayTimer?: NodeJS.Timeout;
+  private closed = false;
+  private nextExecutorId = 1;
+  private nextBatchId = 1;
+  private inFlight = 0;
+  private batches = 0;
+  private batchedRequests = 0;
+  private restarts = 0;
+  private consecutiveStartFailures = 0;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly counts = { ok: 0, busy: 0, timeout: 0, error: 0, closed: 0 };
+  private readonly idleWaiters: (() => void)[] = [];
+  private providerInUse: ProviderName = 'cpu';
+  private fallback?: ProviderFallback;
+
+  private constructor(
+    private readonly options: InferencePoolOptions,
+    private sessionProvider: ProviderRequest,
+  ) {
+    const maxBatchSize = positive(options.maxBatchSize, 32, 'maxBatchSize');
+    this.limits = {
+      maxBatchSize,
+      maxBatchTokens: positive(options.maxBatchTokens, maxBatchSize * 64, 'maxBatchTokens'),
+      minFill: Math.min(1, Math.max(0, options.minFill ?? 0.5)),
+    };
+    this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
+    this.queueMax = positive(options.queueMax, 256, 'queueMax');
+    this.timeoutMs = positive(options.timeoutMs, 2000, 'timeoutMs');
+    this.hangMs = positive(options.hangMs, Math.max(5000, this.timeoutMs * 2), 'hangMs');
+    this.retryOnCrash = options.retryOnCrash ?? true;
+    this.logger = options.logger ?? noopLogger;
+    this.configured = positive(options.sessions, 1, 'sessions');
+    this.useWorkers = options.workers ?? true;
+    this.warmSeqLens = options.warmup === false ? undefined : options.warmup?.seqLens ?? [8, 32];
+  }
+
+  /**
+   * Starts the sessions, warms them up and resolves when the pool is ready. If the requested
+   * provider cannot be used, the pool runs on CPU and says so once (logger.warn, stats().fallback).
+   */
+  static async create(options: InferencePoolOptions): Promise<InferencePool> {
+    const requested = options.provider ?? 'cpu';
+    const pool = new InferencePool(options, requested);
+    try {
+      await pool.start(requested);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get provider(): ProviderName {
+    return this.providerInUse;
+  }
+
+  /** True when at least one warmed-up session is serving. */
+  get ready(): boolean {
+    return !this.closed && this.slots.length > 0;
+  }
+
+  addObserver(observer: PoolObserver): void {
+    this.observers.push(observer);
+  }
+
+  stats(): PoolStats {
+    return {
+      ready: this.ready,
+      provider: this.providerInUse,
+      requestedProvider: this.options.provider ?? 'cpu',
+      ...(this.fallback ? { fallback: { ...this.fallback } } : {}),
+      mode: this.useWorkers ? 'worker' : 'thread',
+      sessions: {
+        configured: this.configured,
+        alive: this.slots.length,
+        busy: this.slots.filter((s) => s.busy).length,
+      },
+      queueDepth: this.pending.length,
+      inFlight: this.inFlight,
+      requests: { ...this.counts },
+      batches: this.batches,
+      meanBatchSize: this.batches ? this.batchedRequests / this.batches : 0,
+      restarts: this.restarts,
+      config: {
+        ...this.limits,
+        maxDelayMs: this.maxDelayMs,
+        queueMax: this.queueMax,
+        timeoutMs: this.timeoutMs,
+        intraOpNumThreads: this.options.intraOpNumThreads,
+        interOpNumThreads: this.options.interOpNumThreads,
+      },
+    };
+  }
+
+  /**
+   * Logits of each sequence, in order. Records `queue_wait` and the `batch_size` attribute in the
+   * current turn trace (the caller's: workers run outside its async context); the NLU pipeline
+   * records `inference` from the returned timings.
+   */
+  async run(sequences: readonly (readonly number[])[]): Promise<LogitsResult> {
+    if (this.closed) throw new PoolClosedError();
+    const k = sequences.length;
+    if (k === 0) throw new Error('InferencePool.run: no sequences');
+    for (const s of sequences) if (s.length === 0) throw new Error('InferencePool.run: every sequence needs at least one token');
+    // An oversized request (more rows than the queue holds) is only admitted into an empty queue.
+    if (this.pending.length + k > Math.max(this.queueMax, k)) {
+      this.counts.busy += 1;
+      this.notifyRequest({ outcome: 'busy', totalMs: 0 });
+      throw new BusyError(`inference queue is full (${this.pending.length}/${this.queueMax} waiting)`);
+    }
+    const trace = currentTrace();
+    const results = await Promise.all(sequences.map((seq) => this.enqueue(seq)));
+
+    const first = results[0]!;
+    let padMs = 0;
+    let inferenceMs = 0;
+    let queueMs = 0;
+    let batchSize = 0;
+    const seen = new Set<number>();
+    for (const r of results) {
+      queueMs = Math.max(queueMs, r.queueMs);
+      batchSize = Math.max(batchSize, r.batchSize);
+      if (seen.has(r.batchId)) continue;
+      seen.add(r.batchId);
+      padMs += r.padMs;
+      inferenceMs += r.inferenceMs;
+    }
+    trace?.record('queue_wait', queueMs);
+    trace?.setAttribute('batch_size', batchSize);
+    return {
+      logits: results.map((r) => r.logits),
+      numLabels: first.cols,
+      batchSize: k,
+      seqLen: Math.max(...sequences.map((s) => s.length)),
+      timings: { padMs, inferenceMs },
+    };
+  }
+
+  /**
+   * Stops: waiting requests fail with PoolClosedError, running batches finish (up to
+   * `drainMs`), then the sessions are released.
+   */
+  async close(drainMs = 5000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.delayTimer);
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
+    for (const item of this.pending.splice(0)) this.settleReject(item, new PoolClosedError(), 'closed');
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => (clearTimeout(s.watchdog), s.executor.close())));
+  }
+
+  /**
+   * Kills session `index` (0-based among live ones) as a crash would: tests and chaos drills.
+   * Its in-flight batch is retried (once) elsewhere and a replacement starts.
+   */
+  async killSession(index = 0, reason = 'killed'): Promise<void> {
+    const slot = this.slots[index];
+    if (!slot) throw new Error(`no live session #${index}`);
+    await slot.executor.kill(reason);
+  }
+
+  /** Fault injection for tests (worker sessions only). */
+  debugSession(index: number, action: DebugAction): void {
+    const slot = this.slots[index];
+    if (!slot) throw new Error(`no live session #${index}`);
+    slot.executor.debug(action);
+  }
+
+  // --- start-up -----------------------------------------------------------------------------
+
+  private async start(requested: ProviderRequest): Promise<void> {
+    let first: Executor;
+    try {
+      first = await this.startExecutor(requested);
+    } catch (err) {
+      if (requested === 'cpu') throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      // If CPU fails too, the model itself is the problem: that error is thrown, no fallback.
+      first = await this.startExecutor('cpu');
+      this.sessionProvider = 'cpu';
+      this.fallback = { requested, reason };
+      this.logger.warn(
+        { requested, reason },
+        `inference provider "${requested}" could not be used; running on CPU instead`,
+      );
+    }
+    this.providerInUse = first.provider;
+    const rest = await Promise.allSettled(
+      Array.from({ length: this.configured - 1 }, () => this.startExecutor(this.sessionProvider)),
+    );
+    const executors = [first, ...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(executors.map((e) => e.close()));
+      throw failed.reason;
+    }
+    await Promise.all(executors.map((e) => this.warm(e)));
+    for (const e of executors) this.slots.push({ executor: e, busy: false });
+    this.logger.info(
+      {
+        provider: this.providerInUse,
+        sessions: this.slots.length,
+        mode: this.useWorkers ? 'worker' : 'thread',
+        ...this.limits,
+        maxDelayMs: this.maxDelayMs,
+        queueMax: this.queueMax,
+      },
+      'inference pool ready',
+    );
+  }
+
+  private startExecutor(provider: ProviderRequest): Promise<Executor> {
+    const init: SessionInit = {
+      modelPath: this.options.modelPath,
+      padTokenId: this.options.padTokenId,
+      provider,
+      intraOpNumThreads: this.options.intraOpNumThreads,
+      interOpNumThreads: this.options.interOpNumThreads,
+      cudaInstalled: this.options.cudaInstalled,
+      graphOptimizationLevel: this.options.graphOptimizationLevel,
+    };
+    const id = this.nextExecutorId++;
+    const onExit: ExitListener = (executor, reason) => this.onExecutorExit(executor, reason);
+    return this.useWorkers ? WorkerExecutor.start(id, init, onExit) : ThreadExecutor.start(id, init, onExit);
+  }
+
+  /** Runs each power-of-two batch size (and maxBatchSize) at each warm-up length once. */
+  private async warm(executor: Executor): Promise<void> {
+    if (!this.warmSeqLens) return;
+    const sizes: number[] = [];
+    for (let b = 1; b < this.limits.maxBatchSize; b *= 2) sizes.push(b);
+    sizes.push(this.limits.maxBatchSize);
+    for (const len of this.warmSeqLens) {
+      for (const b of sizes) {
+        if (b * len > this.limits.maxBatchTokens && b > 1) continue;
+        const seq = new Array<number>(len).fill(this.options.padTokenId);
+        await executor.run(packBatch(new Array(b).fill(seq)));
+      }
+    }
+  }
+
+  // --- queue and dispatch -------------------------------------------------------------------
+
+  private enqueue(seq: readonly number[]): Promise<ItemResult> {
+    return new Promise<ItemResult>((resolve, reject) => {
+      const item: Item = { seq, len: seq.length, enqueuedAt: performance.now(), attempts: 0, settled: false, resolve, reject };
+      item.timer = setTimeout(() => this.onTimeout(item), this.timeoutMs);
+      this.pending.push(item);
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    // setImmediate, not a microtask: requests arriving in the same event-loop turn batch together.
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.closed) return;
+    while (this.pending.length > 0) {
+      const slot = this.slots.find((s) => !s.busy);
+      if (!slot) return;
+      const waited = performance.now() - this.pending[0]!.enqueuedAt;
+      if (this.pending.length < this.limits.maxBatchSize && waited < this.maxDelayMs) {
+        clearTimeout(this.delayTimer);
+        this.delayTimer = setTimeout(() => this.schedulePump(), Math.max(1, Math.ceil(this.maxDelayMs - waited)));
+        return;
+      }
+      this.dispatch(slot, takeBatch(this.pending, this.limits));
+    }
+  }
+
+  private dispatch(slot: Slot, batch: Item[]): void {
+    slot.busy = true;
+    this.inFlight += batch.length;
+    const batchId = this.nextBatchId++;
+    for (const item of batch) item.attempts += 1;
+    const input = packBatch(batch.map((i) => i.seq));
+    const seqLen = input.seqLen;
+    const realTokens = input.ids.length;
+    const t0 = performance.now();
+    if (slot.executor.kind === 'worker') {
+      slot.watchdog = setTimeout(() => {
+        this.logger.error({ session: slot.executor.id, hangMs: this.hangMs }, 'inference session hung: killing it');
+        void slot.executor.kill(`hung for more than ${this.hangMs} ms`);
+      }, this.hangMs);
+    }
+    slot.executor.run(input).then(
+      (out) => this.complete(slot, batch, batchId, out, t0, seqLen, realTokens),
+      (err: unknown) => this.failBatch(slot, batch, err),
+    );
+  }
+
+  private complete(slot: Slot, batch: Item[], batchId: number, out: BatchOutput, t0: number, seqLen: number, realTokens: number): void {
+    this.release(slot, batch.length);
+    const now = performance.now();
+    this.batches += 1;
+    this.batchedRequests += batch.length;
+    for (const o of this.observers) {
+      o.batch?.({ size: batch.length, seqLen, realTokens, padMs: out.padMs, inferenceMs: out.inferenceMs, roundtripMs: now - t0 });
+    }
+    const compute = out.padMs + out.inferenceMs;
+    batch.forEach((item, r) => {
+      if (item.settled) return;
+      item.settled = true;
+      clearTimeout(item.timer);
+      const totalMs = now - item.enqueuedAt;
+      const queueMs = Math.max(0, totalMs - compute);
+      this.counts.ok += 1;
+      this.notifyRequest({ outcome: 'ok', totalMs, queueMs });
+      item.resolve({
+        logits: out.logits.slice(r * out.cols, (r + 1) * out.cols),
+        cols: out.cols,
+        batchId,
+        batchSize: batch.length,
+        seqLen,
+        padMs: out.padMs,
+        inferenceMs: out.inferenceMs,
+        queueMs,
+      });
+    });
+    this.schedulePump();
+  }
+
+  private failBatch(slot: Slot, batch: Item[], err: unknown): void {
+    this.release(slot, batch.length);
+    const error = err instanceof Error ? err : new Error(String(err));
+    const retry = error instanceof WorkerCrashedError && this.retryOnCrash && !this.closed;
+    const again = batch.filter((item) => !item.settled && retry && item.attempts < 2);
+    for (const item of batch) if (!again.includes(item)) this.settleReject(item, error, 'error');
+    if (again.length > 0) {
+      this.logger.warn({ requests: again.length, reason: error.message }, 'retrying requests of a crashed inference session');
+      this.pending.unshift(...again);
+    }
+    this.schedulePump();
+  }
+
+  private release(slot: Slot, n: number): void {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
+    slot.busy = false;
+    this.inFlight -= n;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private onTimeout(item: Item): void {
+    if (item.settled) return;
+    const i = this.pending.indexOf(item);
+    if (i >= 0) this.pending.splice(i, 1);
+    this.settleReject(item, new InferenceTimeoutError(this.timeoutMs), 'timeout');
+  }
+
+  private settleReject(item: Item, err: Error, outcome: Exclude<RequestOutcome, 'ok' | 'busy'>): void {
+    if (item.settled) return;
+    item.settled = true;
+    clearTimeout(item.timer);
+    this.counts[outcome] += 1;
+    this.notifyRequest({ outcome, totalMs: performance.now() - item.enqueuedAt });
+    item.reject(err);
+  }
+
+  private notifyRequest(e: Parameters<NonNullable<PoolObserver['request']>>[0]): void {
+    for (const o of this.observers) o.request?.(e);
+  }
+
+  // --- faults -------------------------------------------------------------------------------
+
+  private onExecutorExit(executor: Executor, reason: string): void {
+    const i = this.slots.findIndex((s) => s.executor === executor);
+    if (i >= 0) {
+      clearTimeout(this.slots[i]!.watchdog);
+      this.slots.splice(i, 1);
+    }
+    if (this.closed) return;
+    this.restarts += 1;
+    for (const o of this.observers) o.restart?.({ reason });
+    this.logger.warn({ session: executor.id, reason, alive: this.slots.length }, 'inference session died: replacing it');
+    this.scheduleReplacement();
+  }
+
+  private scheduleReplacement(): void {
+    const delay = this.consecutiveStartFailures === 0 ? 0 : Math.min(10_000, 100 * 2 ** this.consecutiveStartFailures);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      void this.replace();
+    }, delay);
+    this.restartTimers.add(timer);
+  }
+
+  private async replace(): Promise<void> {
+    if (this.closed) return;
+    let executor: Executor | undefined;
+    try {
+      executor = await this.startExecutor(this.sessionProvider);
+      await this.warm(executor);
+    } catch (err) {
+      this.consecutiveStartFailures += 1;
+      this.logger.error({ err, attempt: this.consecutiveStartFailures }, 'inference session failed to start: retrying');
+      if (executor) void executor.close();
+      if (!this.closed) this.scheduleReplacement();
+      return;
+    }
+    if (this.closed) {
+      await executor.close();
+      return;
+    }
+    this.consecutiveStartFailures = 0;
+    this.slots.push({ executor, busy: false });
+    this.schedulePump();
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`InferencePool: ${name} must be positive, got ${value}`);
+  return value;
+}

@@ -1,0 +1,47 @@
+import type { ProviderName, ProviderRequest } from '../executionProvider.js';
+
+/** What a worker (or an in-thread executor) needs to open its session. */
+export interface SessionInit {
+  modelPath: string;
+  padTokenId: number;
+  provider: ProviderRequest;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  cudaInstalled?: boolean;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/**
+ * One batch on the wire: token ids of every row back to back (no padding: the executor pads,
+ * off the main thread when it is a worker), each row's length, and the padded length.
+ */
+export interface BatchInput {
+  ids: Int32Array;
+  lengths: Int32Array;
+  seqLen: number;
+}
+
+export interface BatchOutput {
+  /** Row-major [rows, cols]. */
+  logits: Float32Array;
+  rows: number;
+  cols: number;
+  /** Building the padded int64 tensors. */
+  padMs: number;
+  /** `session.run` itself. */
+  inferenceMs: number;
+}
+
+/** Test hooks understood by the worker (fault injection). */
+export type DebugAction = 'crash_on_next_run' | 'hang_on_next_run' | 'exit_now';
+
+export type ToWorker =
+  | { type: 'run'; id: number; input: BatchInput }
+  | { type: 'debug'; action: DebugAction }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; provider: ProviderName; loadMs: number }
+  | { type: 'init_error'; message: string }
+  | { type: 'result'; id: number; output: BatchOutput }
+  | { type: 'error'; id: number; message: string };

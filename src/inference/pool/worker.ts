@@ -1,0 +1,80 @@
+/**
+ * Inference worker: one ONNX Runtime session in its own thread. onnxruntime-node's `session.run`
+ * executes synchronously on the calling thread, so sessions in the main thread would block the
+ * event loop (HTTP, timers) for the whole batch and could never run in parallel; a worker each
+ * gives real parallelism and keeps the main thread free. Loaded through worker-entry.mjs.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { OnnxClassifierSession } from '../onnxSession.js';
+import { flattenRows, padPacked } from './batchInput.js';
+import type { FromWorker, SessionInit, ToWorker } from './protocol.js';
+
+if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+const port = parentPort;
+
+const init = workerData as SessionInit;
+const send = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+
+let crashOnNextRun = false;
+let hangOnNextRun = false;
+
+async function main(): Promise<void> {
+  let session: OnnxClassifierSession;
+  try {
+    session = await OnnxClassifierSession.load(init.modelPath, {
+      provider: init.provider,
+      padTokenId: init.padTokenId,
+      intraOpNumThreads: init.intraOpNumThreads,
+      interOpNumThreads: init.interOpNumThreads,
+      cudaInstalled: init.cudaInstalled,
+      graphOptimizationLevel: init.graphOptimizationLevel,
+    });
+  } catch (err) {
+    send({ type: 'init_error', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  port.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'run':
+        void runOne(session, msg.id, msg);
+        break;
+      case 'debug':
+        if (msg.action === 'exit_now') process.exit(70);
+        if (msg.action === 'crash_on_next_run') crashOnNextRun = true;
+        if (msg.action === 'hang_on_next_run') hangOnNextRun = true;
+        break;
+      case 'close':
+        void session.close().finally(() => port.close());
+        break;
+    }
+  });
+  send({ type: 'ready', provider: session.provider, loadMs: session.loadMs });
+}
+
+async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  if (crashOnNextRun) process.exit(70);
+  if (hangOnNextRun) {
+    // Blocks this thread for good (fault injection for the hang watchdog).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
+  try {
+    const t0 = performance.now();
+    const batch = padPacked(msg.input, init.padTokenId);
+    const padMs = performance.now() - t0;
+    const out = await session.runBatch(batch);
+    const logits = flattenRows(out.logits, out.numLabels);
+    send(
+      {
+        type: 'result',
+        id,
+        output: { logits, rows: out.batchSize, cols: out.numLabels, padMs, inferenceMs: out.timings.inferenceMs },
+      },
+      [logits.buffer as ArrayBuffer],
+    );
+  } catch (err) {
+    send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+void main();

@@ -1,0 +1,31 @@
+import type { RoleDirectory } from '../roles.js';
+import type { Skill, SkillSettings } from '../types.js';
+import { cancelOrderAction } from './actions/cancelOrder.js';
+import { createOrderAction } from './actions/createOrder.js';
+import { approveOrderAction, rejectOrderAction } from './actions/decideOrder.js';
+import { listOrdersAction } from './actions/listOrders.js';
+import { orderStatusAction } from './actions/orderStatus.js';
+import { procurementJobHandlers } from './jobs.js';
+
+/** Purchasing: raise, look up, list, cancel, approve and reject purchase orders. */
+export function procurementSkill(deps: { settings: SkillSettings; roles: RoleDirectory }): Skill {
+  return {
+    name: 'procurement',
+    intents: {
+      'procurement.create_order': 'procurement.create_order',
+      'procurement.order_status': 'procurement.order_status',
+      'procurement.cancel_order': 'procurement.cancel_order',
+      'procurement.list_orders': 'procurement.list_orders',
+      'procurement.approve_order': 'procurement.approve_order',
+    },
+    actions: [
+      createOrderAction(),
+      orderStatusAction(),
+      cancelOrderAction(),
+      listOrdersAction(),
+      approveOrderAction(),
+      rejectOrderAction(),
+    ],
+    jobHandlers: procurementJobHandlers(deps),
+  };
+}
