@@ -7,11 +7,16 @@
  * saved.
  *
  *   npm run bench:e2e [-- --url http://127.0.0.1:3978 --token ADMIN_TOKEN]
- *                     [--conversations 1,25,50,100,200] [--turns 5] [--model DIR] [--quick] [--json]
+ *                     [--conversations 1,25,50,100,200] [--turns 6] [--think-ms 0] [--model DIR] [--pg] [--quick] [--json]
  *
- * Without --url a server is started in this process on an embedded database in a temp dir, with
- * the model (models/intent-gpt2, else the test fixture) and the INFERENCE_* settings of the
- * environment. Writes bench/results/e2e.csv, e2e.json and SVG charts.
+ * --think-ms: a user's pause between a reply and their next message (uniform 0.5–1.5× this, first
+ * message at a random offset); 0 (default) = each conversation sends again at once: the most load
+ * N conversations can put on the server.
+ *
+ * Without --url a server is started in this process on an embedded database in a temp dir (with
+ * --pg: a fresh database on TEST_POSTGRES_URL's server, dropped afterwards), with the model
+ * (models/intent-gpt2, else the test fixture) and the INFERENCE_* settings of the environment.
+ * Writes bench/results/e2e[-pg].csv, e2e[-pg].json and SVG charts.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { startApp, type RunningApp } from '../src/app.js';
 import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { loadConfig } from '../src/config/config.js';
@@ -74,6 +80,8 @@ async function main(): Promise<void> {
       conversations: { type: 'string' },
       turns: { type: 'string' },
       model: { type: 'string' },
+      pg: { type: 'boolean', default: false },
+      'think-ms': { type: 'string', default: '0' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(ROOT, 'bench/results') },
@@ -83,6 +91,10 @@ async function main(): Promise<void> {
   const quick = values.quick;
   const levels = (values.conversations ?? (quick ? '1,50,200' : '1,25,50,100,200')).split(',').map(Number);
   const turnsPer = Number(values.turns ?? (quick ? 3 : 6));
+  const thinkMs = Number(values['think-ms']);
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const outDir = path.resolve(values.out);
   mkdirSync(outDir, { recursive: true });
   const texts = loadUtterances(ROOT);
@@ -93,6 +105,23 @@ async function main(): Promise<void> {
   let dataDir: string | undefined;
   let baseUrl: string;
   let modelDir: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let databaseUrl = '';
+  if (values.pg && !values.url) {
+    const adminUrl = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    const name = `rpa_bench_e2e_${runId}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const u = new URL(adminUrl);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    dropDatabase = async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    };
+  }
+  const suffix = `${values.pg ? '-pg' : ''}${thinkMs > 0 ? `-think${thinkMs}` : ''}`;
   if (values.url) {
     baseUrl = values.url.replace(/\/+$/, '');
   } else {
@@ -103,7 +132,9 @@ async function main(): Promise<void> {
       PORT: '0',
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
-      DATABASE_URL: '',
+      DATABASE_URL: databaseUrl,
+      // Same demo master data on Postgres as on the embedded database.
+      SEED_DEMO_DATA: 'true',
       MODEL_DIR: modelDir,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       // The bench measures turns, not the automations a message might start later.
@@ -112,7 +143,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     app = await startApp(config, { logger: createLogger(config.logLevel) });
     baseUrl = app.url;
-    log(`server: in-process on ${baseUrl}, embedded database in ${dataDir}, model ${path.relative(ROOT, modelDir)}, started in ${Math.round(performance.now() - t0)} ms`);
+    log(`server: in-process on ${baseUrl}, ${databaseUrl ? 'PostgreSQL (temporary database)' : `embedded database in ${dataDir}`}, model ${path.relative(ROOT, modelDir)}, started in ${Math.round(performance.now() - t0)} ms`);
     log(`inference: ${JSON.stringify(config.inference)}`);
   }
   const auth: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
@@ -142,7 +173,9 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: n }, async (_, c) => {
         const conversationId = `${prefix}${c}`;
+        if (thinkMs > 0) await sleep(rnd() * thinkMs);
         for (let t = 0; t < turnsPer; t++) {
+          if (thinkMs > 0 && t > 0) await sleep(thinkMs * (0.5 + rnd()));
           const activity = {
             type: 'message',
             id: randomUUID(),
@@ -237,6 +270,7 @@ async function main(): Promise<void> {
   await receiver.stop();
   await app?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await dropDatabase?.();
 
   // files
   const stageNames = [...new Set(results.flatMap((r) => Object.keys(r.stages)))].sort();
@@ -253,13 +287,13 @@ async function main(): Promise<void> {
       r.tracesSaved, r.httpErrors, round(r.cpuPct, 1), round(r.peakRssMb, 1), r.meanBatch === null ? '' : round(r.meanBatch, 2),
     ].join(','),
   );
-  writeFileSync(path.join(outDir, 'e2e.csv'), `${[header.join(','), ...lines].join('\n')}\n`);
+  writeFileSync(path.join(outDir, `e2e${suffix}.csv`), `${[header.join(','), ...lines].join('\n')}\n`);
   const stageRows = results.flatMap((r) => [
     { conversations: r.conversations, p99: r.client.p99, series: 'turn (client, HTTP round trip)' },
     ...(r.server ? [{ conversations: r.conversations, p99: r.server.p99, series: 'turn (server, trace total)' }] : []),
     ...Object.entries(r.stages).map(([s, p]) => ({ conversations: r.conversations, p99: p.p99, series: `stage ${s}` })),
   ]);
-  await writeLineChart(path.join(outDir, 'e2e_p99_vs_conversations.svg'), {
+  await writeLineChart(path.join(outDir, `e2e${suffix}_p99_vs_conversations.svg`), {
     title: 'End-to-end p99 per turn and per stage vs concurrent conversations',
     rows: stageRows,
     x: 'conversations',
@@ -270,7 +304,7 @@ async function main(): Promise<void> {
     yLog: true,
     target: { value: TARGET_P99_MS, label: `${TARGET_P99_MS} ms target` },
   });
-  await writeLineChart(path.join(outDir, 'e2e_throughput_vs_conversations.svg'), {
+  await writeLineChart(path.join(outDir, `e2e${suffix}_throughput_vs_conversations.svg`), {
     title: 'Turn throughput vs concurrent conversations',
     rows: results.map((r) => ({ conversations: r.conversations, tps: r.turnsPerSecond, series: 'turns / s' })),
     x: 'conversations',
@@ -284,6 +318,7 @@ async function main(): Promise<void> {
     url: values.url ?? 'in-process',
     model: modelDir ? path.relative(ROOT, modelDir) : null,
     turns_per_conversation: turnsPer,
+    think_ms: thinkMs,
     at_conversations: at.conversations,
     turns_per_s: round(at.turnsPerSecond, 1),
     client_p99_ms: round(at.client.p99, 2),
@@ -291,9 +326,10 @@ async function main(): Promise<void> {
     all_traces_saved: results.every((r) => r.tracesSaved === r.turns),
     target_p99_le_40ms: at.client.p99 <= TARGET_P99_MS,
     levels: results,
-    files: ['e2e.csv', 'e2e_p99_vs_conversations.svg', 'e2e_throughput_vs_conversations.svg'].map((f) => path.relative(ROOT, path.join(outDir, f))),
+    database: values.url ? 'remote' : databaseUrl ? 'postgres' : 'embedded',
+    files: [`e2e${suffix}.csv`, `e2e${suffix}_p99_vs_conversations.svg`, `e2e${suffix}_throughput_vs_conversations.svg`].map((f) => path.relative(ROOT, path.join(outDir, f))),
   };
-  writeFileSync(path.join(outDir, quick ? 'e2e-quick.json' : 'e2e.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.join(outDir, `e2e${suffix}${quick ? '-quick' : ''}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   log(`\n## Stages at ${at.conversations} conversations (ms, from the saved traces)`);
   log('| stage | p50 | p95 | p99 |');
   log('|---|---:|---:|---:|');

@@ -243,6 +243,39 @@ async function batchCost(modelDir: string, sizes: number[], seconds: number): Pr
   return rows;
 }
 
+/** Runs `n` utterances alone on a session and all at once through a pool; counts rows whose logits differ in any bit. */
+async function bitIdentity(modelDir: string, n: number): Promise<{ rows: number; differing: number; meanBatch: number }> {
+  const info = await readModelDir(modelDir);
+  const padTokenId = info.padTokenId ?? GPT2_EOS;
+  const maxLength = Math.min(info.maxLength ?? info.nPositions ?? 64, info.nPositions ?? Infinity);
+  const tok = await GptTokenizer.fromDir(modelDir, { maxLength, padTokenId });
+  const seqs = loadUtterances(ROOT, n)
+    .map((t) => tok.encode(t))
+    .filter((s) => s.length > 0);
+  const session = await OnnxClassifierSession.load(info.modelPath, { padTokenId, intraOpNumThreads: 1 });
+  const alone: Float32Array[] = [];
+  for (const s of seqs) alone.push((await session.run([s])).logits[0]!);
+  await session.close();
+  const p = await InferencePool.create({
+    modelPath: info.modelPath,
+    padTokenId,
+    sessions: 2,
+    intraOpNumThreads: 1,
+    maxDelayMs: 5,
+    minFill: 0,
+    queueMax: 100_000,
+    timeoutMs: 60_000,
+    warmup: false,
+  });
+  try {
+    const out = await Promise.all(seqs.map((s) => p.run([s])));
+    const differing = out.filter((r, i) => r.logits[0]!.some((v, j) => !Object.is(v, alone[i]![j]))).length;
+    return { rows: seqs.length, differing, meanBatch: p.stats().meanBatchSize };
+  } finally {
+    await p.close();
+  }
+}
+
 function trainingRunning(): boolean {
   try {
     return execFileSync('pgrep', ['-f', 'training/train.py'], { encoding: 'utf8' }).trim().length > 0;
@@ -331,7 +364,11 @@ async function main(): Promise<void> {
   const cost = await batchCost(modelDir, sizes, quick ? 0.15 : 0.5);
   for (const r of cost) log(`${r.series.padEnd(22)} batch ${String(r.batch).padStart(3)}: ${round(r.msPerBatch, 3)} ms/batch, ${round(r.msPerRequest, 4)} ms/request`);
 
-  // 3. the runs
+  // 3. batched = alone? (bit for bit, on this model, mixed lengths in one batch)
+  const identity = await bitIdentity(modelDir, quick ? 200 : 600);
+  log(`\n## Batched vs alone: ${identity.differing} of ${identity.rows} rows differ (mean batch ${round(identity.meanBatch, 1)}, lengths mixed freely)`);
+
+  // 4. the runs
   const results: { config: RunConfig; result: ChildResult }[] = [];
   const run = async (config: RunConfig): Promise<ChildResult> => {
     const result = await runChild({ config, modelDir, concurrency, seconds, warmSeconds });
@@ -394,7 +431,7 @@ async function main(): Promise<void> {
       ];
   for (const v of variants) await run(v);
 
-  // 4. pick the best configuration
+  // 5. pick the best configuration
   const pools = results.filter((r) => r.config.kind === 'pool');
   const ranked = [...pools].sort((a, b) => score(b.result) - score(a.result));
   const winner = ranked[0]!;
@@ -404,7 +441,7 @@ async function main(): Promise<void> {
   const achievedGflops = flopsPerRequest ? (w.rps * flopsPerRequest) / 1e9 : undefined;
   const share = achievedGflops ? achievedGflops / ceilAll.gflops : undefined;
 
-  // 5. files
+  // 6. files
   const points = results.flatMap((r) =>
     r.result.points.map((p) => ({
       ...p,
@@ -530,6 +567,7 @@ async function main(): Promise<void> {
       p99_le_25ms: w.p99 <= TARGET_P99_MS,
       share_of_ceiling_ge_50pct: share !== undefined ? share >= 0.5 : null,
     },
+    bit_identical: { rows: identity.rows, differing: identity.differing, mean_batch: round(identity.meanBatch, 2) },
     batch_cost: cost.map((r) => ({ ...r, msPerBatch: round(r.msPerBatch, 4), msPerRequest: round(r.msPerRequest, 5) })),
     files: ['inference.csv', 'inference_batch_cost.csv', 'throughput_vs_concurrency.svg', 'p99_vs_concurrency.svg', 'latency_vs_batch_size.svg', 'batch_cost.svg'].map((f) =>
       path.relative(ROOT, path.join(outDir, f)),

@@ -1,9 +1,16 @@
 import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1795963900000 } from './1795963900000-InitialSchema.js';
 import { SystemOfRecord1796000000000 } from './1796000000000-SystemOfRecord.js';
+import { SlackEvents1796170000000 } from './1796170000000-SlackEvents.js';
+import { ApproverName1796180000000 } from './1796180000000-ApproverName.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob loading) so the set is the same under
  * tsx, a bundler or compiled output. Add new migrations at the end; never edit an applied one.
  */
-export const migrations: Array<new () => MigrationInterface> = [InitialSchema1795963900000, SystemOfRecord1796000000000];
+export const migrations: Array<new () => MigrationInterface> = [
+  InitialSchema1795963900000,
+  SystemOfRecord1796000000000,
+  SlackEvents1796170000000,
+  ApproverName1796180000000,
+];

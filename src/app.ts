@@ -77,8 +77,10 @@ async function startOnDatabase(config: AppConfig, options: StartOptions, logger:
   const inflight = new InflightTracker();
 
   // Skills work on the system of record; the NLU matches names against the same master data.
-  const masterData = new MasterDataStore(db.dataSource);
-  if (recognizer?.setMasterData) recognizer.setMasterData(toNluMasterData(await masterData.get()));
+  const masterData = new MasterDataStore(db.dataSource, {
+    onLoad: (records) => recognizer?.setMasterData?.(toNluMasterData(records)),
+  });
+  await masterData.get();
   const roles = new RoleDirectory(config.roles);
   const settings = { approvalThreshold: config.procurement.approvalThreshold, currency: 'USD' };
   const registry = createSkillRegistry({ settings, roles });

@@ -202,6 +202,28 @@ describe.each(targets)('automation failures on $name', (target) => {
       expect(u.notifications(/is placed/)).toHaveLength(1);
     });
 
+    it.skipIf(target.skip)('no result within JOB_RESULT_TIMEOUT_S: the job fails, the order is left as it is, a late result is a duplicate', async () => {
+      app = await startProcurementApp(t.config, {
+        AUTOMATION_CONNECTOR: 'webhook',
+        WEBHOOK_URL: rpaUrl,
+        WEBHOOK_SECRET: SECRET,
+        JOB_RESULT_TIMEOUT_S: '1',
+      });
+      rpa.failFirst = 0;
+      const u = user('webhook-timeout');
+      await u.say('order 20 units of SKU-1001 from Acme Corp');
+      await u.click('Confirm');
+      const [told] = await u.waitForNotification(/⚠️ I got no result for PO-\d+ \(Acme Corp\): no result from the webhook connector within 1 s\. It is still approved/);
+      expect(told).toBeDefined();
+      const j = (await job(u))!;
+      expect(j.status).toBe('failed');
+      const [order] = await rows<{ status: string }>(app.db.dataSource, 'SELECT status FROM purchase_orders WHERE number = $1', [j.subject_id]);
+      expect(order?.status).toBe('approved');
+      const late = { status: 'succeeded' };
+      const url = `${app.url}/api/automations/${j.id}/callback`;
+      expect(await callback(url, late, sign(SECRET, JSON.stringify(late)))).toEqual({ status: 200, json: { status: 'duplicate' } });
+    });
+
     it.skipIf(target.skip)('without WEBHOOK_SECRET the callback route does not exist', async () => {
       app = await startProcurementApp(t.config);
       const res = await callback(`${app.url}/api/automations/1/callback`, { status: 'succeeded' }, sign(SECRET, '{}'));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxClassifierSession } from '../src/inference/onnxSession.js';
 import { GptTokenizer } from '../src/inference/tokenizer.js';
@@ -92,7 +93,7 @@ describe.each([
   let pool: InferencePool;
   beforeAll(async () => {
     // maxDelayMs makes concurrent requests wait for each other, so batches really form.
-    pool = await InferencePool.create(base({ workers, sessions: 2, maxDelayMs: 20, maxBatchSize: 16 }));
+    pool = await InferencePool.create(base({ workers, sessions: 2, maxDelayMs: 20, maxBatchSize: 16, minFill: 0 }));
   });
   afterAll(() => pool?.close());
 
@@ -132,6 +133,37 @@ describe.each([
   });
 });
 
+const REAL = 'models/intent-gpt2';
+
+describe.skipIf(!existsSync(`${REAL}/model.onnx`))('real model (models/intent-gpt2): batched = alone, bit for bit', () => {
+  it('gives each of 300 utterances, batched with others of mixed lengths, its logits alone', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { readModelDir } = await import('../src/inference/modelDir.js');
+    const info = await readModelDir(REAL);
+    const pad = info.padTokenId ?? PAD;
+    const tok = await GptTokenizer.fromDir(REAL, { maxLength: info.maxLength ?? info.nPositions ?? 64, padTokenId: pad });
+    const texts = readFileSync('training/splits/test.jsonl', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 300)
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    const ids = texts.map((t) => tok.encode(t)).filter((s) => s.length > 0);
+    const session = await OnnxClassifierSession.load(info.modelPath, { padTokenId: pad, intraOpNumThreads: 1 });
+    const single: Float32Array[] = [];
+    for (const s of ids) single.push((await session.run([s])).logits[0]!);
+    await session.close();
+    const pool = await createModelPool(REAL, { sessions: 2, intraOpNumThreads: 1, maxDelayMs: 5, maxBatchSize: 32, minFill: 0 });
+    try {
+      const out = await Promise.all(ids.map((s) => pool.run([s])));
+      const differing = out.filter((r, i) => !same(r.logits[0]!, single[i]!)).length;
+      expect(differing).toBe(0);
+      expect(pool.stats().meanBatchSize).toBeGreaterThan(2);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+});
+
 describe('InferencePool behind the NLU pipeline', () => {
   it('serves loadNlu and matches the plain session’s results', async () => {
     const pool = await createModelPool(FIXTURE, { sessions: 1, intraOpNumThreads: 1, maxDelayMs: 5 });
@@ -144,7 +176,7 @@ describe('InferencePool behind the NLU pipeline', () => {
       const expected = await Promise.all(TEXTS.map((t) => plain.recognize(t)));
       expect(results.map((r) => [r.intent, r.confidence])).toEqual(expected.map((r) => [r.intent, r.confidence]));
       const record = trace.end();
-      for (const stage of ['tokenize', 'queue_wait', 'inference']) expect(record.stages[stage]).toBeGreaterThanOrEqual(0);
+      for (const stage of ['tokenize', 'queue_wait', 'result_wait', 'inference']) expect(record.stages[stage]).toBeGreaterThanOrEqual(0);
       expect(record.attributes.batch_size).toBeGreaterThanOrEqual(1);
     } finally {
       await pooled.close(); // closes the pool (its runner)

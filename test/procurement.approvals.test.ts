@@ -8,7 +8,7 @@ import type { RunningApp } from '../src/app.js';
 import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { allText, ChatUser } from './helpers/chatUser.js';
 import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { rows, startProcurementApp } from './helpers/procurementFixture.js';
+import { eventually, rows, startProcurementApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 
@@ -20,6 +20,7 @@ describe.each(targets)('approvals on $name', (target) => {
   let bob: ChatUser; // approver
   let carol: ChatUser; // buyer + approver
   let dave: ChatUser; // approver
+  let erin: ChatUser; // admin, only ever seen in a group chat
   let alicePo = '';
   let carolPo = '';
 
@@ -35,8 +36,10 @@ describe.each(targets)('approvals on $name', (target) => {
     bob = new ChatUser(url, receiver, 'bob', 'Bob');
     carol = new ChatUser(url, receiver, 'carol', 'Carol');
     dave = new ChatUser(url, receiver, 'dave', 'Dave');
+    erin = new ChatUser(url, receiver, 'erin', 'Erin');
     // Approvers have talked to the bot before: that is where their approval cards go.
     for (const u of [bob, dave]) expect(allText(await u.say('hi'))).toMatch(/^Hi!/);
+    await erin.send(erin.activity({ text: 'hi', conversation: { id: erin.conversationId, isGroup: true }, deliveryMode: 'expectReplies' }));
   });
 
   afterAll(async () => {
@@ -62,6 +65,16 @@ describe.each(targets)('approvals on $name', (target) => {
       expect(card!.text).toMatch(/\$15,120\.00, raised by Alice/);
       expect(card!.buttons.map((b) => b.title)).toEqual(['Approve', 'Reject']);
     }
+    // Erin (admin) was only seen in a group chat: her card is not posted where others read it.
+    const erins = await eventually(async () => {
+      const found = await rows<{ status: string; error: string }>(
+        app.db.dataSource,
+        `SELECT status, error FROM notifications WHERE user_id = 'erin' AND kind = 'approval_request'`,
+      );
+      return found.every((n) => n.status !== 'pending') && found;
+    });
+    expect(erins).toEqual([{ status: 'undeliverable', error: 'no conversation with erin is known yet' }]);
+    expect(erin.notifications()).toEqual([]);
   });
 
   it.skipIf(target.skip)('a buyer without the approver role is refused, and told why', async () => {

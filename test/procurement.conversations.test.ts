@@ -57,7 +57,7 @@ const CASES: Case[] = [
       { notify: /✅ (?<po>PO-\d+) is placed: Acme Corp confirmed it \(ref SIM-/, expect: [] },
       {
         say: (v) => `what is the status of ${v.po}`,
-        expect: [/PO-\d+ with Acme Corp is confirmed \(supplier ref SIM-[A-Z]+-\d+\)/, /20 pieces of steel bearings 6204 \(SKU-1001\)/, /job \d+ \(create order\) succeeded/],
+        expect: [/^PO-\d+ with Acme Corp is confirmed \(supplier ref SIM-[A-Z]+-\d+\)\./, /SKU-1001: steel bearings 6204 · 20 pieces/, /Job \d+: succeeded — PO-\d+ confirmed by Acme Corp/],
       },
     ],
     async db(app, user, vars) {
@@ -193,7 +193,7 @@ const CASES: Case[] = [
   {
     name: 'status, lists and jobs from the database',
     steps: [
-      { say: 'what is the status of PO-1002', expect: [/^PO-1002 with Globex is confirmed \(supplier ref GLX-55102\)\. 1 line: 40 boxes of A4 copy paper/] },
+      { say: 'what is the status of PO-1002', expect: [/^PO-1002 with Globex is confirmed \(supplier ref GLX-55102\)\./, /SKU-1002: A4 copy paper \(box\) · 40 boxes/] },
       { say: 'show me pending orders', expect: [/pending approval purchase orders/, /PO-1004 · Acme Corp · pending approval · \$15,120\.00/] },
       { say: 'my open orders', expect: [/^No open purchase orders raised by you found\./] },
       { say: 'orders from Globex this week', reject: [/PO-1002/], expect: [/purchase orders with Globex since \d{4}-\d{2}-\d{2}/] },

@@ -56,6 +56,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--max-vocab", type=int, default=9999)
+    p.add_argument("--token-dropout", type=float, default=0.1)
+    p.add_argument("--ema", type=float, default=0.995)
     p.add_argument("--layers", type=int, default=T.FULL["n_layer"])
     p.add_argument("--width", type=int, default=T.FULL["n_embd"])
     p.add_argument("--heads", type=int, default=T.FULL["n_head"])
@@ -118,7 +120,7 @@ def main(argv=None):
     pool = [[r] for r in train]
     log(f"== fine-tune lr={args.lr:g} dropout={args.dropout:g}")
     fit = T.finetune(model, pool, val_seqs, list(val_gold), labels, tok, lr=args.lr, epochs=args.epochs, seed=args.seed,
-                     max_len=L, per_line=1, oos_cap=1e9, tag="[clinc]")
+                     max_len=L, per_line=1, oos_cap=1e9, token_dropout=args.token_dropout, ema=args.ema, tag="[clinc]")
     train_seconds = time.time() - t_start
 
     oos = labels.index(D.OOS)
@@ -160,7 +162,7 @@ def main(argv=None):
         "pretraining": ({"corpus": "training/corpus/wiki_sents.txt + clinc150_train_utterances.txt + domain.txt (val/test texts removed)", **pre_info}
                         if pre_info else None),
         "fine_tuning": {"lr": args.lr, "dropout": args.dropout, "max_epochs": args.epochs, "best_epoch": fit["best_epoch"],
-                        "history": fit["history"], "augmentation": "none"},
+                        "history": fit["history"], "augmentation": "none", "token_dropout": args.token_dropout, "ema_decay": args.ema},
         "thresholds": thr,
         "threshold_selection": "grid on val (+oos_val): maximise overall validation accuracy",
         "results": res,
@@ -194,7 +196,7 @@ def markdown(o):
     L.append(f"| **this pipeline, oos class + threshold rule** | **{100 * r['test']['in_scope_accuracy']:.1f}** | **{100 * r['test']['oos_recall']:.1f}** |")
     L.append(f"| this pipeline, oos class only (argmax) | {100 * r['test_oos_class_only']['in_scope_accuracy']:.1f} | {100 * r['test_oos_class_only']['oos_recall']:.1f} |")
     L += ["", "Larson et al. numbers: Table 2 of the paper, `data_full`, oos-train setting (oos as an extra class). "
-          "Their BERT is BERT-large pretrained on billions of words; this model is ~5M parameters pretrained on ~0.5M words in a few minutes on 2 CPU cores.", "",
+          "Their BERT is a pretrained BERT fine-tuned on the task (pretrained on billions of words); this model is ~5M parameters pretrained on ~0.5M words in a few minutes on 2 CPU cores.", "",
           f"Validation (val + oos_val): in-scope accuracy {100 * r['val']['in_scope_accuracy']:.1f}, OOS recall {100 * r['val']['oos_recall']:.1f}. "
           f"Test OOS precision {100 * r['test']['oos_precision']:.1f}, overall test accuracy {100 * r['test']['overall_accuracy']:.1f}.", "",
           "Reference: Stefan Larson et al. 2019. *An Evaluation Dataset for Intent Classification and Out-of-Scope Prediction.* EMNLP-IJCNLP. "

@@ -195,8 +195,58 @@ def typo(s: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def augment_one(template: str, label: str, catalog: dict, rng: random.Random) -> str:
+# Interchangeable phrases (train-only augmentation). Every member can replace any other member;
+# only phrases that keep their meaning in every label's context are listed.
+SYNONYMS = [
+    ["purchase order", "PO", "purchase req"],
+    ["cancel", "call off", "void", "scrap", "withdraw", "kill", "terminate"],
+    ["approve", "sign off", "authorize", "authorise", "greenlight", "okay"],
+    ["stock", "inventory"],
+    ["stock level", "stock on hand", "inventory level", "on-hand qty"],
+    ["warehouse", "site", "depot", "DC"],
+    ["move", "transfer", "shift", "relocate"],
+    ["status", "progress", "state"],
+    ["hello", "hi", "hey", "hiya", "howdy", "greetings", "good day", "hola"],
+    ["thanks", "thank you", "cheers", "thx", "ty", "much appreciated", "many thanks"],
+    ["customs declaration", "customs entry", "customs filing", "import declaration"],
+    ["HS code", "tariff code", "commodity code", "HTS code"],
+    ["classify", "categorize", "categorise"],
+    ["buy", "procure", "purchase", "order"],
+    ["asap", "urgently", "right away"],
+    ["please", "pls", "plz"],
+    ["can you", "could you", "would you", "can u", "could u"],
+    ["what's", "what is", "whats"],
+    ["job", "robot", "automation", "workflow"],
+    ["jobs", "robots", "automations", "workflows"],
+]
+_SYN_RE = [(g, re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(p) for p in sorted(g, key=len, reverse=True)) + r")(?![\w-])"))
+           for g in SYNONYMS]
+
+
+def synonym_swap(s: str, rng: random.Random) -> str:
+    """Replace one phrase of s by another member of its synonym group (case kept roughly)."""
+    hits = []
+    for g, rx in _SYN_RE:
+        for m in rx.finditer(s):
+            if g is SYNONYMS[13] and m.group(1).lower() in ("order", "purchase") :
+                continue  # "order"/"purchase" are often nouns ("cancel the order", "purchase order"): only as targets
+            hits.append((g, m))
+    if not hits:
+        return s
+    g, m = rng.choice(hits)
+    src = m.group(1)
+    alt = rng.choice([p for p in g if p.lower() != src.lower()])
+    if src.isupper() and len(src) > 1 and not alt.isupper():
+        alt = alt.upper()
+    elif src[:1].isupper() and not alt[:1].isupper():
+        alt = alt[:1].upper() + alt[1:]
+    return s[: m.start(1)] + alt + s[m.end(1):]
+
+
+def augment_one(template: str, label: str, catalog: dict, rng: random.Random, synonyms: bool = True) -> str:
     s = fill(template, catalog, rng)
+    if synonyms and rng.random() < 0.5:
+        s = synonym_swap(s, rng)
     social = label in ("assistant.greet", "assistant.thanks", "assistant.help")
     if rng.random() < 0.3:
         s = re.sub(r"[.!?]+$", "", s)
@@ -224,7 +274,7 @@ def augment_one(template: str, label: str, catalog: dict, rng: random.Random) ->
     return s
 
 
-def augment_pool(train: dict[str, list[str]], catalog: dict, seed: int, variants: int) -> list[list[dict]]:
+def augment_pool(train: dict[str, list[str]], catalog: dict, seed: int, variants: int, synonyms: bool = True) -> list[list[dict]]:
     """For each train source line: [plain filling, variants-1 augmented versions] (deduplicated)."""
     pool = []
     for label, ls in train.items():
@@ -236,7 +286,7 @@ def augment_pool(train: dict[str, list[str]], catalog: dict, seed: int, variants
                 if has_ph and rng.random() < 0.4:
                     vs.append(fill(s, catalog, rng))  # entity substitution only
                 else:
-                    vs.append(augment_one(s, label, catalog, rng))
+                    vs.append(augment_one(s, label, catalog, rng, synonyms))
             uniq = list(dict.fromkeys(vs))
             pool.append([{"text": v, "intent": label} for v in uniq])
     return pool

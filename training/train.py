@@ -73,8 +73,9 @@ def parse_args(argv=None):
     p.add_argument("--heads", type=int, default=None)
     p.add_argument("--max-length", type=int, default=None, help="n_positions (inputs are truncated to it)")
     p.add_argument("--token-dropout", type=float, default=0.1, help="fine-tuning: share of input tokens replaced by UNK")
-    p.add_argument("--oos-cap", type=float, default=3.0, help="fine-tuning: out_of_scope examples per epoch, x mean in-scope class size")
-    p.add_argument("--ema", type=float, default=0.0, help="fine-tuning: EMA decay of the weights (0 = off)")
+    p.add_argument("--oos-cap", type=float, default=8.0, help="fine-tuning: out_of_scope examples per epoch, x mean in-scope class size")
+    p.add_argument("--ema", type=float, default=0.995, help="fine-tuning: EMA decay of the weights (0 = off)")
+    p.add_argument("--no-synonyms", action="store_true", help="augmentation without domain synonym swaps")
     p.add_argument("--per-line", type=int, default=2, help="fine-tuning: augmented variants per train line per epoch")
     p.add_argument("--max-vocab", type=int, default=7679, help="embedding rows kept (plus one UNK row)")
     p.add_argument("--pretrained", default=None, help="reuse a pretrained LM checkpoint (.pt saved by a previous run)")
@@ -400,7 +401,7 @@ def main(argv=None):
     sizes = {name: len(rs) for name, rs in rows.items()}
     sizes_by_label = {name: dict(Counter(r["intent"] for r in rs)) for name, rs in rows.items()}
     log(f"splits (source lines): {sizes} -> {splits_out}")
-    pool = D.augment_pool(spl["train"], catalog, args.seed, variants=3 if args.smoke else 8)
+    pool = D.augment_pool(spl["train"], catalog, args.seed, variants=3 if args.smoke else 8, synonyms=not args.no_synonyms)
     log(f"augmented train pool: {sum(map(len, pool))} texts from {len(pool)} train lines")
 
     # ---- tokenization
@@ -409,16 +410,16 @@ def main(argv=None):
     corpus_texts = []
     do_pretrain = not (args.init or args.no_pretrain or args.pretrained)
     heldout = {D.norm_key(r["text"]) for r in rows["val"] + rows["test"]}
-    if do_pretrain or not args.init:
-        for fn in sorted(os.listdir(os.path.join(HERE, "corpus"))):
-            if fn.endswith(".txt"):
-                ls = D.read_lines(os.path.join(HERE, "corpus", fn))
-                ls = [x for x in ls if D.norm_key(x) not in heldout]  # no val/test inputs in the LM corpus
-                if args.smoke:
-                    ls = ls[:300]
-                corpus_files.append({"file": f"training/corpus/{fn}", "lines": len(ls)})
-                corpus_texts += ls
-    unlabeled = [v["text"] for vs in pool for v in vs[:1]]  # train-split utterances (labels unused)
+    # the corpus is the pretraining text and also decides which embedding rows are kept (with --init too)
+    for fn in sorted(os.listdir(os.path.join(HERE, "corpus"))):
+        if fn.endswith(".txt"):
+            ls = D.read_lines(os.path.join(HERE, "corpus", fn))
+            ls = [x for x in ls if D.norm_key(x) not in heldout]  # no val/test inputs in the LM corpus
+            if args.smoke:
+                ls = ls[:300]
+            corpus_files.append({"file": f"training/corpus/{fn}", "lines": len(ls)})
+            corpus_texts += ls
+    unlabeled = [v["text"] for vs in pool for v in vs]  # train-split utterances + their augmented variants (labels unused)
     t = time.time()
     all_texts = corpus_texts + unlabeled + [v["text"] for vs in pool for v in vs] + [r["text"] for r in rows["val"] + rows["test"]]
     tok.encode_many(all_texts)
@@ -470,7 +471,7 @@ def main(argv=None):
                 "n_positions": min(max_len, hf[0].get("n_positions", 1024))}
 
     # ---- pretraining
-    pre_steps = args.pretrain_steps or (10 if args.smoke else 300)
+    pre_steps = args.pretrain_steps or (10 if args.smoke else 400)
     pre_bs, pre_block = (8, 32) if args.smoke else (16, 64)
 
     def pretrained_state(arch_, tag):
@@ -508,8 +509,8 @@ def main(argv=None):
     elif args.smoke:
         grid = [(3e-3, 0.1)]
     else:
-        grid = [(3e-4, 0.1), (1e-3, 0.1), (3e-4, 0.2), (1e-3, 0.2)]
-    epochs = args.epochs or 8
+        grid = [(5e-4, 0.1), (1e-3, 0.1), (5e-4, 0.2)]
+    epochs = args.epochs or (8 if args.smoke else 10)
     search = []
     best = None
     for lr, drop in grid:
@@ -629,13 +630,16 @@ def main(argv=None):
                  "split": "stratified by label over source lines (templates) before placeholder filling: 70/15/15",
                  "split_sizes": sizes, "split_sizes_by_label": sizes_by_label,
                  "train_augmented_pool": sum(map(len, pool)),
-                 "augmentation": "train only: catalog entity substitution, politeness prefixes/suffixes, casing, char swap/drop/dup typos; "
-                                 "each epoch samples 2 variants per train line, out_of_scope capped at 3x mean in-scope class size",
+                 "augmentation": "train only: catalog entity substitution, " + ("" if args.no_synonyms else "domain synonym swaps (data.SYNONYMS), ")
+                                 + "politeness prefixes/suffixes, casing, char swap/drop/dup typos; "
+                                 f"each epoch samples {args.per_line} variants per train line, out_of_scope capped at {args.oos_cap:g}x mean in-scope class size; "
+                                 f"{args.token_dropout:g} of input tokens replaced by UNK",
                  "splits_written_to": os.path.relpath(os.path.abspath(splits_out), ROOT)},
-        "pretraining": ({"corpus": corpus_files + [{"file": "train-split utterances (unlabeled)", "lines": len(unlabeled)}],
+        "pretraining": ({"corpus": corpus_files + [{"file": "train-split utterances and their augmented variants (unlabeled)", "lines": len(unlabeled)}],
                          "attribution": "training/corpus/ATTRIBUTION.md", **(pre_info or {})} if pre_sd is not None else None),
         "fine_tuning": {"optimizer": "AdamW wd 0.01, linear warmup 6% + linear decay", "batch_size": 32,
-                        "label_smoothing": 0.1, "max_epochs": epochs, "early_stopping": "val accuracy, patience 3",
+                        "label_smoothing": 0.1, "max_epochs": epochs, "ema_decay": args.ema, "token_dropout": args.token_dropout,
+                        "variants_per_line_per_epoch": args.per_line, "oos_cap": args.oos_cap, "early_stopping": "val accuracy, patience 3",
                         "selected": {"lr": best_lr, "dropout": best_drop, "epoch": fit["best_epoch"]}},
         "hyperparameter_search": search,
         "metrics": {"val": ev["val"], "test": ev["test"], "val_argmax_only": ev["val_argmax"], "test_argmax_only": ev["test_argmax"]},
@@ -659,6 +663,11 @@ def main(argv=None):
             log("PARITY CHECK FAILED")
             return 1
     card["training_time_seconds"] = round(time.time() - T0, 1)
+    write_card(out_dir, card)
+    card["size"] = {"model_onnx_mb": round(os.path.getsize(onnx_path) / 1e6, 2),
+                    "tokenizer_json_mb": round(os.path.getsize(os.path.join(out_dir, "tokenizer.json")) / 1e6, 2),
+                    "model_dir_mb": round(sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir)) / 1e6, 2),
+                    "budget_mb": 25}
     write_card(out_dir, card)
     size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
     log(f"done in {time.time() - T0:.0f}s: {out_dir} ({size / 1e6:.2f} MB, {n_params:,} parameters)")
@@ -699,12 +708,13 @@ def readme(c):
          "## Architecture", "",
          f"GPT-2 decoder, {a['n_layer']} layers, d={a['n_embd']}, {a['n_head']} heads, max_length {a['max_length']} tokens "
          f"(longer inputs keep their first {a['max_length']} ids), {a['parameters']:,} parameters. "
-         f"The embedding table is pruned to {a['vocab_rows']} rows ({a['pruned_embedding']}). Init: {a['init']}.", "",
+         f"The embedding table is pruned to {a['vocab_rows']} rows ({a['pruned_embedding']}). Init: {a['init']}."
+         + (f" Size: model.onnx {c['size']['model_onnx_mb']} MB, whole directory {c['size']['model_dir_mb']} MB (budget {c['size']['budget_mb']} MB)." if c.get("size") else ""), "",
          "## Out-of-scope rule", "", f"{c['out_of_scope_rule']}: confidence **{c['thresholds']['confidence']}**, margin **{c['thresholds']['margin']}** "
          f"(chosen on validation: {c['thresholds_selection']}).", "",
-         "## Metrics (with the out-of-scope rule)", "", "| split | n | accuracy | macro-F1 | OOS recall | false-trigger rate |", "|---|---|---|---|---|---|"]
+         "## Metrics (with the out-of-scope rule)", "", "| split | n | accuracy | macro-F1 | in-scope accuracy | OOS recall | false-trigger rate |", "|---|---|---|---|---|---|---|"]
     for name, m in (("validation", v), ("test", t)):
-        L.append(f"| {name} | {m['n']} | {pct(m['accuracy'])} | {pct(m['macro_f1'])} | {pct(m['oos_recall'])} | {pct(m['false_trigger_rate'])} ({m['false_triggers']}) |")
+        L.append(f"| {name} | {m['n']} | {pct(m['accuracy'])} | {pct(m['macro_f1'])} | {pct(m['in_scope_accuracy'])} | {pct(m['oos_recall'])} | {pct(m['false_trigger_rate'])} ({m['false_triggers']}) |")
     L += ["", f"False-trigger rate: {c['false_trigger_rate_definition']} (write intents: {', '.join(c['write_intents'])}).", ""]
     if c.get("comparisons"):
         L += ["## Comparisons (same data, same selected hyperparameters)", "",

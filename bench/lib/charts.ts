@@ -23,7 +23,7 @@ export async function writeLineChart(file: string, c: LineChart): Promise<void> 
       data: { values: c.rows },
       mark: { type: 'line', point: true, strokeWidth: 1.5 },
       encoding: {
-        x: { field: c.x, type: 'quantitative', title: c.xTitle, scale: c.xLog ? { type: 'log', base: 2 } : { zero: false } },
+        x: { field: c.x, type: 'quantitative', title: c.xTitle, axis: { format: '~g' }, scale: c.xLog ? { type: 'log', base: 2 } : { zero: false } },
         y: { field: c.y, type: 'quantitative', title: c.yTitle, scale: c.yLog ? { type: 'log' } : { zero: true } },
         color: { field: c.series, type: 'nominal', title: null, legend: { orient: 'right', labelLimit: 320 } },
       },

@@ -1,6 +1,7 @@
 import { AuthenticationConstants } from 'botframework-connector';
 import {
   type Activity,
+  type BotAdapter,
   CallerIdConstants,
   CloudAdapter,
   type InvokeResponse,
@@ -54,6 +55,16 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
   const auth = new ConfigurationBotFrameworkAuthentication(settings, credentials);
   const adapter = new AssistantAdapter(auth);
 
+  instrumentAdapter(adapter, logger);
+  return adapter;
+}
+
+/**
+ * What every adapter of this server does around a turn (the Bot Framework one, and channels with
+ * their own adapter such as native Slack): time outbound sends as the `send` stage, and answer a
+ * failed turn with a short apology (the error goes to the trace and the log, never to the user).
+ */
+export function instrumentAdapter(adapter: BotAdapter, logger: Logger): void {
   // Time every outbound send as the `send` stage of the current turn.
   adapter.use(async (context: TurnContext, next) => {
     context.onSendActivities(async (_ctx, _activities, sendNext) => {
@@ -76,5 +87,4 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
       logger.warn({ err: sendError }, 'could not send the error reply');
     }
   };
-  return adapter;
 }

@@ -21,6 +21,8 @@ import { ConversationReferenceStore } from './proactive/conversationReferences.j
 import { createProactiveNotifier } from './proactive/notifier.js';
 import { createCallbackHandler } from '../jobs/callbackRoute.js';
 import type { JobSystem } from '../jobs/JobSystem.js';
+import { createSlackChannel } from './slack/channel.js';
+import { SlackEventStore } from './slack/eventStore.js';
 
 export interface BotServerDeps {
   config: AppConfig;
@@ -56,6 +58,18 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   });
   const adapter = createAdapter(config, logger);
   const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
+  // Native Slack (SLACK_*): its own endpoints and adapter, the same bot and turn runner (slack/channel.ts).
+  const slack = config.slack
+    ? createSlackChannel({
+        config: config.slack,
+        maxBodyBytes: config.maxBodyBytes,
+        logger,
+        dedupe: new SlackEventStore(deps.dataSource),
+        bot,
+        tracer: deps.tracer,
+        track: (fn) => deps.inflight.track(fn),
+      })
+    : undefined;
   const messages = createMessagesHandler({
     adapter,
     bot,
@@ -71,7 +85,16 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   if (jobs) {
     // Job notifications reach users through the same adapter (continueConversationAsync), with
     // the same serviceUrl allow-list when auth is off.
-    jobs.setNotifier(createProactiveNotifier({ adapter, appId: config.bot.appId ?? '', references, serviceUrlPolicy, logger }));
+    jobs.setNotifier(
+      createProactiveNotifier({
+        adapter,
+        appId: config.bot.appId ?? '',
+        references,
+        serviceUrlPolicy,
+        logger,
+        channels: slack ? [slack.proactive] : undefined,
+      }),
+    );
     const callback = createCallbackHandler({
       secret: config.automation.callbackSecret,
       maxBodyBytes: config.maxBodyBytes,
@@ -85,6 +108,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
       );
     });
   }
+  if (slack) routes.push(slack.install);
   if (config.webchat.enabled) {
     // The local web channel runs its turns through the same runner as /api/messages, on an
     // adapter without Bot Framework auth: the channel is this server (see webchat/channel.ts).

@@ -16,7 +16,8 @@ export interface TurnTracer {
 }
 
 export interface MessagesRouteDeps {
-  adapter: AssistantAdapter;
+  /** The Bot Framework adapter, or a channel's own (native Slack) with the same inbound entry point. */
+  adapter: Pick<AssistantAdapter, 'processInbound'>;
   bot: ActivityHandler;
   tracer: TurnTracer;
   logger: Logger;

@@ -64,9 +64,14 @@ const envSchema = z.object({
   JOB_RETRY_BACKOFF: bool.default(true),
   JOB_POLL_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(2),
   JOB_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  JOB_RESULT_TIMEOUT_S: z.coerce.number().int().min(0).max(7 * 86_400).default(3_600),
   APPROVAL_THRESHOLD: z.coerce.number().min(0).default(10_000),
   USER_ROLES: z.string().default(''),
   DEFAULT_ROLES: csv.default(['buyer']),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, 'must be a bot token (xoxb-…)').optional(),
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_BOT_USER_ID: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U…)').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -106,6 +111,19 @@ export interface AppConfig {
   roles: RolesConfig;
   /** The local web chat (GET /) and its Direct Line 3.0 subset (/v3/directline). */
   webchat: WebchatConfig;
+  /** Native Slack (POST /api/slack/events and /api/slack/interactivity); absent → off. */
+  slack?: SlackConfig;
+}
+
+export interface SlackConfig {
+  /** Verifies every request from Slack (x-slack-signature). */
+  signingSecret: string;
+  /** The bot token (xoxb-…) for the Web API. */
+  botToken: string;
+  /** Web API base URL (tests point it at a fake); the client's default https://slack.com/api/ otherwise. */
+  apiUrl?: string;
+  /** The bot's own user id; asked from auth.test at start when unset. */
+  botUserId?: string;
 }
 
 export interface WebchatConfig {
@@ -136,6 +154,8 @@ export interface AutomationConfig {
   retry: { limit: number; delaySeconds: number; backoff: boolean };
   pollIntervalSeconds: number;
   workers: number;
+  /** A dispatched step whose result has not arrived after this long fails (0: wait forever). */
+  resultTimeoutSeconds: number;
 }
 
 export interface InferenceConfig {
@@ -193,6 +213,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       `${env.WEBHOOK_URL ? 'WEBHOOK_SECRET' : 'WEBHOOK_URL'}: required when AUTOMATION_CONNECTOR is webhook`,
     ]);
   }
+  // Slack needs both: the secret to trust what arrives, the token to answer.
+  if (Boolean(env.SLACK_SIGNING_SECRET) !== Boolean(env.SLACK_BOT_TOKEN)) {
+    const missing = env.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
+    const present = env.SLACK_SIGNING_SECRET ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN';
+    throw new ConfigError([`${missing}: required when ${present} is set (Slack needs both)`]);
+  }
   const roles = parseRoles(env.USER_ROLES, env.DEFAULT_ROLES);
   // Web chat: on by default on loopback; elsewhere only with a WEBCHAT_TOKEN (no anonymous public chat).
   const webchatEnabled = env.WEBCHAT_ENABLED ?? (isLoopbackHost(env.HOST) || Boolean(env.WEBCHAT_TOKEN));
@@ -249,10 +275,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       retry: { limit: env.JOB_RETRY_LIMIT, delaySeconds: env.JOB_RETRY_DELAY_S, backoff: env.JOB_RETRY_BACKOFF },
       pollIntervalSeconds: env.JOB_POLL_INTERVAL_S,
       workers: env.JOB_WORKERS,
+      resultTimeoutSeconds: env.JOB_RESULT_TIMEOUT_S,
     },
     procurement: { approvalThreshold: env.APPROVAL_THRESHOLD },
     roles,
     webchat: { enabled: webchatEnabled, token: env.WEBCHAT_TOKEN },
+    slack:
+      env.SLACK_SIGNING_SECRET && env.SLACK_BOT_TOKEN
+        ? {
+            signingSecret: env.SLACK_SIGNING_SECRET,
+            botToken: env.SLACK_BOT_TOKEN,
+            apiUrl: env.SLACK_API_URL?.replace(/\/*$/, '/'),
+            botUserId: env.SLACK_BOT_USER_ID,
+          }
+        : undefined,
   };
 }
 

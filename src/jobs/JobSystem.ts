@@ -40,6 +40,8 @@ export const QUEUES = {
   simulator: 'automation-simulator',
   /** Outbox of proactive notifications. */
   notify: 'automation-notify',
+  /** Deadlines of dispatched steps (JOB_RESULT_TIMEOUT_S). */
+  deadline: 'automation-deadline',
 } as const;
 
 export interface JobSystemOptions {
@@ -81,7 +83,7 @@ export class JobSystem implements JobSubmitter {
   private readonly log: Log;
   private readonly now: () => Date;
   private notifier?: Notifier;
-  private readonly workerIds: Record<keyof typeof QUEUES, string[]> = { run: [], dead: [], simulator: [], notify: [] };
+  private readonly workerIds: Record<keyof typeof QUEUES, string[]> = { run: [], dead: [], simulator: [], notify: [], deadline: [] };
   private readonly timers = new Set<NodeJS.Timeout>();
   private started = false;
   private stopping?: Promise<void>;
@@ -118,11 +120,14 @@ export class JobSystem implements JobSubmitter {
       retryLimit: retry.limit,
       retryDelay: retry.delaySeconds,
       retryBackoff: retry.backoff,
-      expireInSeconds: 15 * 60,
+      // A step is one transaction and one connector call (WEBHOOK_TIMEOUT_MS ≤ 120 s); a worker that
+      // died mid-step has its message delivered again after this.
+      expireInSeconds: 180,
       deadLetter: QUEUES.dead,
     });
     await this.ensureQueue(QUEUES.simulator, { retryLimit: 10, retryDelay: 1, retryBackoff: true });
     await this.ensureQueue(QUEUES.notify, { retryLimit: 8, retryDelay: 2, retryBackoff: true });
+    await this.ensureQueue(QUEUES.deadline, { retryLimit: 5, retryDelay: 5, retryBackoff: true });
     const work = { includeMetadata: true as const, pollingIntervalSeconds: pollIntervalSeconds };
     for (let i = 0; i < workers; i++) {
       this.workerIds.run.push(await this.boss.work<{ jobId: number }>(QUEUES.run, work, ([job]) => this.onRun(job!)));
@@ -135,6 +140,9 @@ export class JobSystem implements JobSubmitter {
     );
     this.workerIds.notify.push(
       await this.boss.work<{ notificationId: number }>(QUEUES.notify, work, ([job]) => this.onNotify(job!.data)),
+    );
+    this.workerIds.deadline.push(
+      await this.boss.work<{ jobId: number; seconds: number }>(QUEUES.deadline, work, ([job]) => this.onDeadline(job!.data)),
     );
     this.started = true;
     this.log.info(
@@ -290,6 +298,10 @@ export class JobSystem implements JobSubmitter {
         [job.id],
       );
       if (rowCount > 0) await addEvent(tx, job.id, 'dispatched', sent.message, sent.externalId ? { externalId: sent.externalId } : undefined);
+      const seconds = this.options.config.resultTimeoutSeconds;
+      if (rowCount > 0 && seconds > 0) {
+        await this.boss.send(QUEUES.deadline, { jobId: job.id, seconds }, { startAfter: seconds, db: await txDb(tx) });
+      }
     });
   }
 
@@ -306,6 +318,16 @@ export class JobSystem implements JobSubmitter {
       return true;
     });
     if (applied) this.wake('notify');
+  }
+
+  /** No result in time: the step fails (a result arriving later is then a duplicate). */
+  private async onDeadline({ jobId, seconds }: { jobId: number; seconds: number }): Promise<void> {
+    const outcome = await this.complete(
+      jobId,
+      { status: 'failed', timedOut: true, error: `no result from the ${this.connector.name} connector within ${seconds} s` },
+      'deadline',
+    );
+    if (outcome === 'applied') this.log.warn({ jobId, seconds }, 'automation step timed out waiting for its result');
   }
 
   private async onSimulatedReply(reply: SimulatedReply): Promise<void> {
@@ -475,7 +497,7 @@ function guardedDb(pool: pg.Pool, log: Log): Db {
       } catch (err) {
         if (!fireAndForget.has(text)) throw err;
         log.warn({ err }, 'pg-boss could not record a job result; it will be delivered again');
-        return { rows: [] };
+        return { rows: [{ count: 0 }] }; // the shape pg-boss reads (mapCommandResponse)
       }
     },
   };

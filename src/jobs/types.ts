@@ -105,6 +105,8 @@ export interface ConnectorResult {
   status: 'succeeded' | 'failed';
   data?: Record<string, unknown>;
   error?: string;
+  /** No result arrived in time (JOB_RESULT_TIMEOUT_S): the outcome on the other side is unknown. */
+  timedOut?: boolean;
 }
 
 /**

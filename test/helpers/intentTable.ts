@@ -31,10 +31,14 @@ export class IntentTableRecognizer implements BotRecognizer {
     this.extractor.setMasterData(data);
   }
 
+  /** The intent the table gives `text`, if the table knows it. */
+  intentFor(text: string): string | undefined {
+    return this.table.get(normalize(text)) ?? this.patterns.find(([re]) => re.test(text.trim()))?.[1];
+  }
+
   async recognize(text: string) {
     this.seen.push(text);
-    const intent =
-      this.table.get(normalize(text)) ?? this.patterns.find(([re]) => re.test(text.trim()))?.[1] ?? 'out_of_scope';
+    const intent = this.intentFor(text) ?? 'out_of_scope';
     return { intent, confidence: intent === 'out_of_scope' ? 0.3 : 0.97, entities: this.extractor.extract(text) };
   }
 }

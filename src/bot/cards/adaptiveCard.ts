@@ -4,8 +4,24 @@ import type { CardAction, CardSpec, SkillReply } from '../../skills/types.js';
 /** Channels that get plain text instead of Adaptive Cards (they don't render them). */
 const TEXT_ONLY_CHANNELS = new Set(['sms', 'email', 'slack', 'telegram', 'kik', 'groupme', 'twilio-sms']);
 
-export function supportsCards(channelId: string | undefined): boolean {
-  return !TEXT_ONLY_CHANNELS.has((channelId ?? '').toLowerCase());
+/**
+ * Slack through Azure Bot Service (serviceUrl on botframework.com) shows cards as images, so it
+ * gets text; the native Slack channel (src/bot/slack, serviceUrl = the Slack Web API) renders
+ * them as Block Kit with working buttons.
+ */
+export function supportsCards(channelId: string | undefined, serviceUrl?: string): boolean {
+  const channel = (channelId ?? '').toLowerCase();
+  if (channel === 'slack') return serviceUrl !== undefined && !isBotFrameworkUrl(serviceUrl);
+  return !TEXT_ONLY_CHANNELS.has(channel);
+}
+
+function isBotFrameworkUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === 'botframework.com' || host.endsWith('.botframework.com');
+  } catch {
+    return true;
+  }
 }
 
 const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
@@ -45,8 +61,8 @@ function submitAction(action: CardAction): Record<string, unknown> {
 }
 
 /** A skill reply as a message activity for `channelId` (card + short text, or the full text). */
-export function replyActivity(reply: SkillReply, channelId: string | undefined): Partial<Activity> {
-  const cards = supportsCards(channelId) && reply.card !== undefined;
+export function replyActivity(reply: SkillReply, channelId: string | undefined, serviceUrl?: string): Partial<Activity> {
+  const cards = supportsCards(channelId, serviceUrl) && reply.card !== undefined;
   const activity: Partial<Activity> = { type: ActivityTypes.Message, text: cards ? (reply.cardText ?? reply.text) : reply.text };
   if (cards && reply.card) activity.attachments = [CardFactory.adaptiveCard(adaptiveCard(reply.card))];
   if (reply.choices?.length) {

@@ -55,10 +55,13 @@ export class ActionDialog extends ComponentDialog<ActionDialogOptions> {
       await sendReply(inner.context, { text: "OK, I've stopped. Nothing was changed." });
       return inner.endDialog({ cancelled: true });
     }
-    if (!input.submit && (isHelp(input.text) || input.intent === 'assistant.help')) {
+    // The classifier's assistant.help counts only when the words ask for help: short answers
+    // ("no", "300") must never be taken for a help request.
+    const asksForHelp = input.intent === 'assistant.help' && /\b(help|how do|how can|what do|what can|what should)\b/i.test(input.text);
+    if (!input.submit && (isHelp(input.text) || asksForHelp)) {
       const options = this.flowOptions(inner);
-      const action = options ? this.deps.registry.action(options.action) : undefined;
-      await sendReply(inner.context, { text: `${action?.help ?? ''} Say "cancel" to stop.`.trim() });
+      const help = (options ? this.deps.registry.action(options.action)?.help : undefined) ?? '';
+      await sendReply(inner.context, { text: /cancel/i.test(help) ? help : `${help} Say "cancel" to stop.`.trim() });
       await inner.repromptDialog();
       return Dialog.EndOfTurn;
     }

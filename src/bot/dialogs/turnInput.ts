@@ -44,7 +44,7 @@ export const isCancel = (text: string): boolean => CANCEL.test(text);
 export const isHelp = (text: string): boolean => HELP.test(text);
 
 export async function sendReply(context: TurnContext, reply: SkillReply): Promise<void> {
-  await context.sendActivity(replyActivity(reply, context.activity.channelId));
+  await context.sendActivity(replyActivity(reply, context.activity.channelId, context.activity.serviceUrl));
 }
 
 /**

@@ -47,11 +47,19 @@ export class ConversationReferenceStore {
     return rows[0]?.reference;
   }
 
-  /** The user's most recent conversation with the bot (any channel). */
+  /**
+   * The user's most recent one-to-one conversation with the bot (any channel). Group chats and
+   * Teams channels are skipped: what is meant for one person (an approval card) is not posted
+   * where others read it.
+   */
   async latestForUser(userId: string): Promise<Partial<ConversationReference> | undefined> {
     const { rows } = await execute<{ reference: Partial<ConversationReference> }>(
       this.db,
-      'SELECT reference FROM conversation_references WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1',
+      `SELECT reference FROM conversation_references
+       WHERE user_id = $1
+         AND COALESCE((reference->'conversation'->>'isGroup')::boolean, false) = false
+         AND COALESCE(reference->'conversation'->>'conversationType', 'personal') = 'personal'
+       ORDER BY updated_at DESC LIMIT 1`,
       [userId],
     );
     return rows[0]?.reference;

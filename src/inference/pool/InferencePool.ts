@@ -62,7 +62,7 @@ export type RequestOutcome = 'ok' | 'busy' | 'timeout' | 'error' | 'closed';
 /** Hooks for metrics (see metrics.ts) and benchmarks. */
 export interface PoolObserver {
   batch?(e: { size: number; seqLen: number; realTokens: number; padMs: number; inferenceMs: number; roundtripMs: number }): void;
-  request?(e: { outcome: RequestOutcome; totalMs: number; queueMs?: number }): void;
+  request?(e: { outcome: RequestOutcome; totalMs: number; queueMs?: number; resultWaitMs?: number }): void;
   restart?(e: { reason: string }): void;
 }
 
@@ -116,7 +116,10 @@ interface ItemResult {
   seqLen: number;
   padMs: number;
   inferenceMs: number;
+  /** Arrival → a session started its batch (waiting for a free session / for company, and the hand-over). */
   queueMs: number;
+  /** The batch finished → the caller's thread took the result (event-loop lag on the way back). */
+  resultWaitMs: number;
 }
 
 interface Slot {
@@ -249,9 +252,11 @@ export class InferencePool implements LogitsRunner {
   }
 
   /**
-   * Logits of each sequence, in order. Records `queue_wait` and the `batch_size` attribute in the
-   * current turn trace (the caller's: workers run outside its async context); the NLU pipeline
-   * records `inference` from the returned timings.
+   * Logits of each sequence, in order. Records `queue_wait` (arrival → a session started the
+   * batch), `result_wait` (batch done → this thread took the result: event-loop lag) and the
+   * `batch_size` attribute in the current turn trace (the caller's: workers run outside its async
+   * context, so timings travel back with the results); the NLU pipeline records `inference`
+   * (padding + session.run) from the returned timings.
    */
   async run(sequences: readonly (readonly number[])[]): Promise<LogitsResult> {
     if (this.closed) throw new PoolClosedError();
@@ -271,10 +276,12 @@ export class InferencePool implements LogitsRunner {
     let padMs = 0;
     let inferenceMs = 0;
     let queueMs = 0;
+    let resultWaitMs = 0;
     let batchSize = 0;
     const seen = new Set<number>();
     for (const r of results) {
       queueMs = Math.max(queueMs, r.queueMs);
+      resultWaitMs = Math.max(resultWaitMs, r.resultWaitMs);
       batchSize = Math.max(batchSize, r.batchSize);
       if (seen.has(r.batchId)) continue;
       seen.add(r.batchId);
@@ -282,6 +289,7 @@ export class InferencePool implements LogitsRunner {
       inferenceMs += r.inferenceMs;
     }
     trace?.record('queue_wait', queueMs);
+    trace?.record('result_wait', resultWaitMs);
     trace?.setAttribute('batch_size', batchSize);
     return {
       logits: results.map((r) => r.logits),
@@ -475,9 +483,11 @@ export class InferencePool implements LogitsRunner {
       item.settled = true;
       clearTimeout(item.timer);
       const totalMs = now - item.enqueuedAt;
-      const queueMs = Math.max(0, totalMs - compute);
+      const waiting = Math.max(0, totalMs - compute);
+      const queueMs = Math.min(waiting, Math.max(0, out.startedAt - (performance.timeOrigin + item.enqueuedAt)));
+      const resultWaitMs = waiting - queueMs;
       this.counts.ok += 1;
-      this.notifyRequest({ outcome: 'ok', totalMs, queueMs });
+      this.notifyRequest({ outcome: 'ok', totalMs, queueMs, resultWaitMs });
       item.resolve({
         logits: out.logits.slice(r * out.cols, (r + 1) * out.cols),
         cols: out.cols,
@@ -487,6 +497,7 @@ export class InferencePool implements LogitsRunner {
         padMs: out.padMs,
         inferenceMs: out.inferenceMs,
         queueMs,
+        resultWaitMs,
       });
     });
     this.schedulePump();

@@ -180,6 +180,8 @@ export class ThreadExecutor implements Executor {
       cols: out.numLabels,
       padMs,
       inferenceMs: out.timings.inferenceMs,
+      startedAt: performance.timeOrigin + t0,
+      endedAt: performance.timeOrigin + performance.now(),
     };
   }
 

@@ -30,6 +30,9 @@ export interface BatchOutput {
   padMs: number;
   /** `session.run` itself. */
   inferenceMs: number;
+  /** When the executor started and finished the batch (epoch ms: timeOrigin + now, comparable across threads). */
+  startedAt: number;
+  endedAt: number;
 }
 
 /** Test hooks understood by the worker (fault injection). */

@@ -60,6 +60,7 @@ async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<T
   }
   try {
     const t0 = performance.now();
+    const startedAt = performance.timeOrigin + t0;
     const batch = padPacked(msg.input, init.padTokenId);
     const padMs = performance.now() - t0;
     const out = await session.runBatch(batch);
@@ -68,7 +69,15 @@ async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<T
       {
         type: 'result',
         id,
-        output: { logits, rows: out.batchSize, cols: out.numLabels, padMs, inferenceMs: out.timings.inferenceMs },
+        output: {
+          logits,
+          rows: out.batchSize,
+          cols: out.numLabels,
+          padMs,
+          inferenceMs: out.timings.inferenceMs,
+          startedAt,
+          endedAt: performance.timeOrigin + performance.now(),
+        },
       },
       [logits.buffer as ArrayBuffer],
     );

@@ -83,16 +83,24 @@ export class MasterDataStore {
   private cached?: { at: number; records: MasterRecords };
   private loading?: Promise<MasterRecords>;
 
+  private readonly ttlMs: number;
+  private readonly onLoad?: (records: MasterRecords) => void;
+
+  /** `onLoad` sees every (re)load, e.g. to refresh the NLU's name matching. */
   constructor(
     private readonly db: DataSource,
-    private readonly ttlMs = 60_000,
-  ) {}
+    options: { ttlMs?: number; onLoad?: (records: MasterRecords) => void } = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.onLoad = options.onLoad;
+  }
 
   async get(): Promise<MasterRecords> {
     if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.records;
     this.loading ??= loadMasterRecords(this.db)
       .then((records) => {
         this.cached = { at: Date.now(), records };
+        this.onLoad?.(records);
         return records;
       })
       .finally(() => (this.loading = undefined));

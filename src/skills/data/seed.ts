@@ -111,7 +111,7 @@ interface DemoOrder {
 }
 
 const DEMO_BUYER = { id: 'demo-buyer', name: 'Dana (demo buyer)' };
-const DEMO_APPROVER = 'demo-approver';
+const DEMO_APPROVER = { id: 'demo-approver', name: 'Sam (demo approver)' };
 
 const DEMO_ORDERS: DemoOrder[] = [
   { number: 'PO-1001', supplier: 'Acme Corp', status: 'received', daysAgo: 30, shipTo: 'WH-A', lines: [['SKU-1001', 500, 500]], supplierReference: 'ACME-48110', approvedBy: 'auto' },
@@ -128,7 +128,7 @@ const DEMO_ORDERS: DemoOrder[] = [
     shipTo: 'WH-B',
     lines: [['SKU-1001', 1000, 600], ['SKU-1005', 10, 0]],
     supplierReference: 'ACME-48377',
-    approvedBy: DEMO_APPROVER,
+    approvedBy: DEMO_APPROVER.id,
   },
 ];
 
@@ -239,9 +239,9 @@ async function insertDemoOrder(tx: QueryRunner, order: DemoOrder): Promise<boole
   const { rows } = await execute<{ id: string }>(
     tx,
     `INSERT INTO purchase_orders (number, supplier_id, status, currency, total, ship_to, need_by, requested_by, requested_by_name,
-                                  approved_by, approved_at, supplier_reference, status_reason, created_at, updated_at)
+                                  approved_by, approved_by_name, approved_at, supplier_reference, status_reason, created_at, updated_at)
      VALUES ($1, (SELECT id FROM suppliers WHERE name = $2), $3, 'USD', 0, $4, (now() + interval '14 days')::date, $5, $6,
-             $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() - make_interval(days => $8) END, $9, $10,
+             $7, $11, CASE WHEN $7::text IS NULL THEN NULL ELSE now() - make_interval(days => $8) END, $9, $10,
              now() - make_interval(days => $8), now() - make_interval(days => $8))
      ON CONFLICT (number) DO NOTHING RETURNING id`,
     [
@@ -255,6 +255,7 @@ async function insertDemoOrder(tx: QueryRunner, order: DemoOrder): Promise<boole
       order.daysAgo,
       order.supplierReference ?? null,
       order.reason ?? null,
+      order.approvedBy === DEMO_APPROVER.id ? DEMO_APPROVER.name : null,
     ],
   );
   const id = rows[0]?.id;

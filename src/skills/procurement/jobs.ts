@@ -108,6 +108,18 @@ async function completeSend(
     };
   }
   const reason = result.error ?? 'no reason given';
+  if (result.timedOut) {
+    // Unknown outcome on the other side: leave the order as it is and ask for a person.
+    const text = `⚠️ I got no result for ${order.number} (${order.supplier}): ${reason}. It is still ${statusLabel(order.status)} but may not have reached ${order.supplier}; job ${job.id} needs an operator to check.`;
+    return {
+      status: 'failed',
+      error: reason,
+      result: { order: order.number, status: order.status },
+      message: `No result for ${order.number} in time`,
+      notices: tell({ text }, 'failed'),
+      audit: { action: 'procurement.order_sent', outcome: 'timed_out', details: { reason } },
+    };
+  }
   if (order.status === 'approved' || order.status === 'sent') await setStatus(tx, order, 'rejected', { reason });
   const text = `❌ ${order.supplier} did not accept ${order.number}: ${reason}. The order is now ${statusLabel(order.status)}.`;
   return {
@@ -226,8 +238,9 @@ export function procurementJobHandlers(deps: ProcurementJobDeps): JobHandler[] {
           const text = `You can't approve ${order.number}: you raised it yourself.`;
           return { kind: 'finish', status: 'failed', error: 'self-approval', message: text, notices: [{ kind: 'failed', to: requester, reply: { text } }] };
         }
-        await setStatus(tx, order, 'approved', { approvedBy: job.requestedBy });
-        await env.event('approved', `Approved by ${job.requestedByName ?? job.requestedBy}`);
+        const who = job.requestedByName ?? job.requestedBy;
+        await setStatus(tx, order, 'approved', { approvedBy: job.requestedBy, approvedByName: who, reason: `approved by ${who}` });
+        await env.event('approved', `Approved by ${who}`);
       } else if (order.status !== 'approved' || order.approvedBy !== job.requestedBy) {
         const text = `${order.number} wasn't approved: it is ${statusLabel(order.status)}${order.approvedBy ? ` (approved by ${order.approvedBy})` : ''}.`;
         return { kind: 'finish', status: 'failed', error: text, message: text, notices: [{ kind: 'failed', to: requester, reply: { text } }] };
@@ -307,7 +320,7 @@ export function procurementJobHandlers(deps: ProcurementJobDeps): JobHandler[] {
         const { kind: _kind, ...finish } = await cancelled(job, order, tx);
         return finish;
       }
-      const text = `❌ ${order.supplier} did not cancel ${order.number}: ${result.error ?? 'no reason given'}. It stays ${statusLabel(order.status)}.`;
+      const text = `❌ ${order.supplier} did not confirm cancelling ${order.number}: ${result.error ?? 'no reason given'}. It stays ${statusLabel(order.status)}.`;
       return { status: 'failed', error: result.error, message: text, notices: [{ kind: 'failed', to: requester, reply: { text } }] };
     },
     async deadLetter(job, error, tx) {

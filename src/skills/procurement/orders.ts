@@ -63,6 +63,7 @@ export interface Order {
   requestedBy: string;
   requestedByName: string | null;
   approvedBy: string | null;
+  approvedByName: string | null;
   approvedAt: Date | null;
   supplierReference: string | null;
   statusReason: string | null;
@@ -85,6 +86,7 @@ interface OrderRow {
   requested_by: string;
   requested_by_name: string | null;
   approved_by: string | null;
+  approved_by_name: string | null;
   approved_at: Date | null;
   supplier_reference: string | null;
   status_reason: string | null;
@@ -95,7 +97,7 @@ interface OrderRow {
 
 const ORDER_COLUMNS = `po.id, po.number, po.supplier_id, s.name AS supplier, po.status, po.currency, po.total, po.ship_to,
   w.name AS ship_to_name, to_char(po.need_by, 'YYYY-MM-DD') AS need_by, po.requested_by, po.requested_by_name, po.approved_by,
-  po.approved_at, po.supplier_reference, po.status_reason, po.created_at, po.updated_at`;
+  po.approved_by_name, po.approved_at, po.supplier_reference, po.status_reason, po.created_at, po.updated_at`;
 
 function toOrder(r: OrderRow, lines: OrderLine[]): Order {
   return {
@@ -112,6 +114,7 @@ function toOrder(r: OrderRow, lines: OrderLine[]): Order {
     requestedBy: r.requested_by,
     requestedByName: r.requested_by_name,
     approvedBy: r.approved_by,
+    approvedByName: r.approved_by_name,
     approvedAt: r.approved_at ? new Date(r.approved_at) : null,
     supplierReference: r.supplier_reference,
     statusReason: r.status_reason,
@@ -243,6 +246,7 @@ export async function insertOrder(tx: QueryRunner, order: NewOrder): Promise<str
 
 export interface StatusChange {
   approvedBy?: string;
+  approvedByName?: string;
   supplierReference?: string;
   reason?: string;
 }
@@ -254,12 +258,14 @@ export async function setStatus(tx: QueryRunner, order: Order, to: PoStatus, cha
     tx,
     `UPDATE purchase_orders SET status = $2,
        approved_by = COALESCE($3, approved_by), approved_at = CASE WHEN $3::text IS NULL THEN approved_at ELSE now() END,
+       approved_by_name = COALESCE($6, approved_by_name),
        supplier_reference = COALESCE($4, supplier_reference), status_reason = COALESCE($5, status_reason), updated_at = now()
      WHERE id = $1`,
-    [order.id, to, change.approvedBy ?? null, change.supplierReference ?? null, change.reason ?? null],
+    [order.id, to, change.approvedBy ?? null, change.supplierReference ?? null, change.reason ?? null, change.approvedByName ?? null],
   );
   order.status = to;
   if (change.approvedBy) order.approvedBy = change.approvedBy;
+  if (change.approvedByName) order.approvedByName = change.approvedByName;
   if (change.supplierReference) order.supplierReference = change.supplierReference;
   if (change.reason) order.statusReason = change.reason;
 }

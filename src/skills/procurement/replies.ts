@@ -37,7 +37,12 @@ export function orderCard(order: Order, title = `${order.number} — ${statusLab
   ];
   if (order.needBy) facts.push({ title: 'Need by', value: order.needBy });
   facts.push({ title: 'Requested by', value: order.requestedByName ?? order.requestedBy });
-  if (order.approvedBy) facts.push({ title: 'Approved by', value: order.approvedBy === 'auto' ? 'automatic (under the limit)' : order.approvedBy });
+  if (order.approvedBy) {
+    facts.push({
+      title: 'Approved by',
+      value: order.approvedBy === 'auto' ? 'automatic (under the limit)' : (order.approvedByName ?? order.approvedBy),
+    });
+  }
   if (order.supplierReference) facts.push({ title: 'Supplier ref', value: order.supplierReference });
   if (order.statusReason) facts.push({ title: 'Note', value: order.statusReason });
   return { title, facts, table: linesTable(order.lines, order.currency) };
@@ -57,7 +62,8 @@ export function statusReply(order: Order, job: JobRecord | undefined, lastEvent:
   }
   const card = orderCard(order);
   if (job) card.notes = [`Job ${job.id}: ${statusLabel(job.status)}${lastEvent ? ` — ${lastEvent}` : ''}`];
-  return { text: parts.join(' '), card };
+  // With the card (facts, lines, job) the first sentence is enough.
+  return { text: parts.join(' '), cardText: parts[0], card };
 }
 
 export function listReply(orders: readonly OrderSummary[], total: number, description: string): SkillReply {
