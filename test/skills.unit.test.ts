@@ -4,6 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { adaptiveCard, confirmationActions, replyActivity, supportsCards } from '../src/bot/cards/adaptiveCard.js';
+import { ServiceUrlPolicy } from '../src/bot/http/serviceUrlPolicy.js';
+import { createProactiveNotifier } from '../src/bot/proactive/notifier.js';
+import { createLogger } from '../src/logger.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { sign, verifySignature } from '../src/jobs/connectors/signature.js';
 import { parseResult } from '../src/jobs/connectors/webhook.js';
@@ -153,5 +156,22 @@ describe('automation and role configuration', () => {
     expect(loadConfig({}).automation.connector).toBe('simulator');
     expect(loadConfig({}).seedDemoData).toBe(true);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@db/rpa' }).seedDemoData).toBe(false);
+  });
+});
+
+describe('proactive notifier', () => {
+  it('with auth off, never contacts a serviceUrl that is not on the allow-list', async () => {
+    const sent: unknown[] = [];
+    const stored = { channelId: 'test', serviceUrl: 'https://elsewhere.example', conversation: { id: 'c1' }, bot: { id: 'bot' } };
+    const notifier = createProactiveNotifier({
+      adapter: { continueConversationAsync: async (...args: unknown[]) => void sent.push(args) } as never,
+      appId: '',
+      references: { forConversation: async () => stored, latestForUser: async () => stored } as never,
+      serviceUrlPolicy: new ServiceUrlPolicy(['localhost', '127.0.0.1']),
+      logger: createLogger('silent'),
+    });
+    const result = await notifier({ id: 1, jobId: 1, kind: 'completed', channelId: 'test', conversationId: 'c1', userId: null, reply: { text: 'done' }, attempts: 0 });
+    expect(result).toEqual({ delivered: false, reason: 'serviceUrl is not on the allow-list' });
+    expect(sent).toEqual([]);
   });
 });

@@ -237,18 +237,27 @@ def pretrain(model: GPT2, corpus_ids: list[list[int]], steps: int, seed: int, bs
             "tokens_seen": steps * bs * block, "corpus_tokens": len(stream)}
 
 
-def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):
+def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float, bulk_oos: set | None = None):
     """Sample this epoch's training examples: per source line `per_line` variants; the
-    out_of_scope class is capped at oos_cap x the mean in-scope class size."""
+    out_of_scope class is capped at oos_cap x the mean in-scope class size, filled first with
+    the hand-written hard negatives (all of them), then with a sample of the bulk lines."""
     by_label: dict[str, list] = {}
+    bulk = []
     for variants in pool:
         lab = variants[0]["intent"]
         k = min(per_line, len(variants))
         pick = [variants[0]] + rng.sample(variants[1:], k - 1) if k > 1 else [rng.choice(variants)]
-        by_label.setdefault(lab, []).extend(pick)
+        if lab == D.OOS and bulk_oos and D.norm_key(variants[0]["text"]) in bulk_oos:
+            bulk.extend(pick)
+        else:
+            by_label.setdefault(lab, []).extend(pick)
     ins = [len(v) for k, v in by_label.items() if k != D.OOS]
     cap = int(oos_cap * (sum(ins) / max(1, len(ins))))
-    if D.OOS in by_label and len(by_label[D.OOS]) > cap > 0:
+    hard = by_label.get(D.OOS, [])
+    if bulk:
+        n_bulk = min(len(bulk), max(cap - len(hard), cap // 3))
+        by_label[D.OOS] = hard + rng.sample(bulk, n_bulk)
+    elif D.OOS in by_label and len(by_label[D.OOS]) > cap > 0:
         by_label[D.OOS] = rng.sample(by_label[D.OOS], cap)
     rows = [r for v in by_label.values() for r in v]
     rng.shuffle(rows)
@@ -256,14 +265,14 @@ def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):
 
 
 def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, max_len, bs=32,
-             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, tag=""):
+             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, bulk_oos=None, tag=""):
     rng = random.Random(seed)
     lab_idx = {l: i for i, l in enumerate(labels)}
     unk_row = model.transformer.wte.weight.shape[0] - 1
     unk_ids = (model.id_map == unk_row).nonzero()
     unk_id = int(unk_ids[0]) if len(unk_ids) else EOS_ID
     # estimate steps for the schedule
-    n_ex = len(epoch_examples(pool, labels, random.Random(seed), per_line, oos_cap))
+    n_ex = len(epoch_examples(pool, labels, random.Random(seed), per_line, oos_cap, bulk_oos))
     steps_total = epochs * math.ceil(n_ex / bs)
     warm = max(1, int(0.06 * steps_total))
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "ln_" in n or "wpe" in n]
@@ -278,7 +287,7 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
     bad = 0
     for ep in range(1, epochs + 1):
         model.train()
-        rows = epoch_examples(pool, labels, rng, per_line, oos_cap)
+        rows = epoch_examples(pool, labels, rng, per_line, oos_cap, bulk_oos)
         seqs = [s[:max_len] for s in tok.encode_many([r["text"] for r in rows])]
         ys = torch.tensor([lab_idx[r["intent"]] for r in rows])
         tl, tn = 0.0, 0
@@ -390,6 +399,7 @@ def main(argv=None):
 
     # ---- data & splits
     labels, lines, catalog, data_sha = D.load_dataset(args.data, log)
+    bulk_oos = D.bulk_oos_keys(args.data)
     if args.smoke:
         lines = {l: ls[:40] for l, ls in lines.items()}
     log(f"data: {len(labels)} labels, {sum(map(len, lines.values()))} source lines, sha256 {data_sha[:12]}")
@@ -490,7 +500,8 @@ def main(argv=None):
     if args.init:
         pass
     elif do_pretrain or pre_ckpt is not None:
-        log(f"== pretraining causal LM {arch} on {len(corpus_ids)} texts")
+        if pre_ckpt is None:
+            log(f"== pretraining causal LM {arch} on {len(corpus_ids)} texts")
         pre_sd, pre_info = pretrained_state(arch, "")
 
     def init_model(arch_, dropout, sd):
@@ -519,7 +530,7 @@ def main(argv=None):
         m = init_model(arch, drop, pre_sd)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=lr, epochs=epochs, seed=args.seed,
                      max_len=max_len, tag=tag, patience=99 if args.smoke else 3,
-                     token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
+                     token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
         search.append({"lr": lr, "dropout": drop, "best_epoch": r["best_epoch"], "epochs_run": r["epochs_run"],
                        "val_accuracy": r["val_acc"], "val_loss": r["val_loss"], "seconds": round(r["seconds"], 1)})
         if best is None or (r["val_acc"], -r["val_loss"]) > (best[1]["val_acc"], -best[1]["val_loss"]):
@@ -566,14 +577,14 @@ def main(argv=None):
             log(f"== ablation: shipped config without pretraining [lr={best_lr:g} dropout={drop:g}]")
             m = init_model(arch, drop, None)
             r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                         max_len=max_len, tag="[no-pretrain]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
+                         max_len=max_len, tag="[no-pretrain]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
             ablations["no_pretrain"] = summarize_run(arch, m, r, evaluate(m), best_lr, drop, pretrained=False)
             del m
         large = dict(LARGE, n_positions=arch["n_positions"])
         log(f"== ablation: larger config {large}, no pretraining (compare with no_pretrain)")
         m = init_model(large, drop, None)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                     max_len=max_len, tag="[larger]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
+                     max_len=max_len, tag="[larger]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
         ablations["larger_no_pretrain"] = summarize_run(large, m, r, evaluate(m), best_lr, drop, pretrained=False)
         del m
         for k, v in ablations.items():
@@ -632,7 +643,8 @@ def main(argv=None):
                  "train_augmented_pool": sum(map(len, pool)),
                  "augmentation": "train only: catalog entity substitution, " + ("" if args.no_synonyms else "domain synonym swaps (data.SYNONYMS), ")
                                  + "politeness prefixes/suffixes, casing, char swap/drop/dup typos; "
-                                 f"each epoch samples {args.per_line} variants per train line, out_of_scope capped at {args.oos_cap:g}x mean in-scope class size; "
+                                 f"each epoch samples {args.per_line} variants per train line, out_of_scope capped at {args.oos_cap:g}x mean in-scope class size "
+                                 f"(all hand-written out_of_scope lines each epoch, the CLINC150-derived ones sampled); "
                                  f"{args.token_dropout:g} of input tokens replaced by UNK",
                  "splits_written_to": os.path.relpath(os.path.abspath(splits_out), ROOT)},
         "pretraining": ({"corpus": corpus_files + [{"file": "train-split utterances and their augmented variants (unlabeled)", "lines": len(unlabeled)}],

@@ -46,6 +46,7 @@ const envSchema = z.object({
   INFERENCE_INTER_THREADS: z.coerce.number().int().min(0).max(256).default(1),
   INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(1024).default(32),
   INFERENCE_MAX_BATCH_TOKENS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  INFERENCE_MIN_FILL: z.coerce.number().min(0).max(1).default(0.5),
   INFERENCE_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
   INFERENCE_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(512),
   INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
@@ -168,6 +169,8 @@ export interface InferenceConfig {
   interOpNumThreads?: number;
   maxBatchSize: number;
   maxBatchTokens?: number;
+  /** Least share of real (non-padding) tokens in a batch: groups messages by length. */
+  minFill: number;
   maxDelayMs: number;
   queueMax: number;
   timeoutMs: number;
@@ -258,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       interOpNumThreads: env.INFERENCE_INTER_THREADS || undefined,
       maxBatchSize: env.INFERENCE_MAX_BATCH,
       maxBatchTokens: env.INFERENCE_MAX_BATCH_TOKENS,
+      minFill: env.INFERENCE_MIN_FILL,
       maxDelayMs: env.INFERENCE_MAX_DELAY_MS,
       queueMax: env.INFERENCE_QUEUE_MAX,
       timeoutMs: env.INFERENCE_TIMEOUT_MS,

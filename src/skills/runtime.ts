@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { execute } from '../db/sql.js';
 import { storableJson } from '../db/text.js';
 import { audit, inTransaction } from '../jobs/store.js';
-import type { ReadAction, SkillContext, SkillReply, WriteAction } from './types.js';
+import type { SkillContext, SkillReply, WriteAction } from './types.js';
 
 export interface WriteOutcome {
   reply: SkillReply;
@@ -96,11 +96,6 @@ export async function findOutcome(db: SkillContext['env']['db'], key: string): P
 /** Records that the first outcome reached the channel (repeats then stay silent there). */
 export async function markReplied(db: SkillContext['env']['db'], key: string): Promise<void> {
   await execute(db, 'UPDATE idempotency_keys SET replied_at = now() WHERE key = $1 AND replied_at IS NULL', [key]);
-}
-
-/** Answers a read action (no confirmation, no job). */
-export async function answerRead<T>(action: ReadAction<T>, slots: T, ctx: SkillContext): Promise<SkillReply> {
-  return action.answer(slots, ctx);
 }
 
 /** Audit rows for writes that were refused before they could run (who tried what, and why not). */

@@ -87,7 +87,7 @@ L = {
             "by tomorrow", "by Thursday", "this week", "early next week", "by the 15th"],
     "NAME": ["Maria", "John", "Sam", "Priya", "Tom", "Ahmed", "Lena", "Carlos", "Mei", "the Dallas team",
              "the night shift lead", "Jan"],
-    "WH": ["{warehouse}", "{warehouse}", "WH-A", "WH-B", "WH-C", "Dallas", "Rotterdam", "Main"],
+    "WH": ["{warehouse}"],
     "ITEM": ["{qty} {unit} of {product}", "{qty} {unit} of {product}", "{qty} {product}",
              "{qty} x {sku}", "{sku} x {qty}", "{qty} units of {sku}", "{qty} {unit} of {sku}",
              "{qty} pcs of {product}", "a pallet of {product}", "a few {unit} of {product}",
@@ -107,17 +107,30 @@ def ex(t):
     return t
 
 
+def _pick(name, used):
+    """A catalog value for name, distinct from values already used in this line."""
+    vals = CATALOG[name]
+    for _ in range(20):
+        v = rng.choice(vals)
+        if v.lower() not in used.get(name, set()):
+            break
+    used.setdefault(name, set()).add(v.lower())
+    return v
+
+
 def fill_some(s, prob=FILL_PROB):
+    used = {}
     def rep(m):
         name = m.group(1)
         if rng.random() < prob:
-            return rng.choice(CATALOG[name])
+            return _pick(name, used)
         return m.group(0)
     return re.sub(r"\{([a-z_]+)\}", rep, s)
 
 
 def fill_all(s):
-    return re.sub(r"\{([a-z_]+)\}", lambda m: rng.choice(CATALOG[m.group(1)]), s)
+    used = {}
+    return re.sub(r"\{([a-z_]+)\}", lambda m: _pick(m.group(1), used), s)
 
 
 def typo(s):
@@ -162,7 +175,7 @@ def style(s, typos=True):
 PRE = ["", "", "", "", "", "", "", "", "<HI>, ", "<HI> ", "<HI> <BOT>, ", "@RPA Assistant ",
        "@RPA Assistant ", "quick one: ", "ok ", "right, ", "sorry, ", "hi team, ", "hey, quick one - "]
 SUF_REQ = ["", "", "", "", "", "", " please", " pls", " plz", " asap", " thanks", " thx",
-           ", thanks!", " when you get a chance", " today please", ", cheers", " if you can",
+           ", thanks!", " when you get a chance", " asap please", ", cheers", " if you can",
            " 🙏", ", ta", " - thanks in advance", " when you have a sec"]
 SUF_Q = ["", "", "", "", "?", "?", "?", "??", " please", " pls", ", thanks", " thx",
          " - any idea?", ", cheers"]
@@ -175,6 +188,9 @@ def wrap(core, kind):
         suf = rng.choice(["", "", "", " thanks", " thx"]) if kind == "q" else ""
     else:
         suf = rng.choice(SUF_REQ if kind == "r" else SUF_Q)
+        if re.search(r"\b(please|pls|plz|asap|thanks|thx)\b", core, re.I) and re.search(
+                r"please|pls|plz|asap|thanks|thx|ta$", suf):
+            suf = ""
     return pre + core + suf
 
 
@@ -281,7 +297,7 @@ def create_order():
             "raise po {supplier} {product} {qty}",
         ])), "r")
     return wrap(ex(rng.choice([
-        "[hey|hi|morning], [can|could] you [order|buy|procure|purchase] <ITEM> for us?",
+        "[can|could] you [order|buy|procure|purchase] <ITEM> for us?",
         "[order|buy|get] {product} - we need {qty} {unit} <FUT>",
         "[get|grab] me {qty} {unit} of {product} from {supplier}",
         "[order|buy] more {product}[ from {supplier}|] for <WH>",
@@ -344,8 +360,7 @@ def order_status():
 L["CX_VERB"] = ["cancel", "cancel", "cancel", "void", "withdraw", "abort", "terminate", "kill",
                 "scrap", "drop", "call off", "rescind", "revoke", "retract", "pull", "nix",
                 "back out of", "stop", "halt", "undo", "delete", "annul", "bin", "ditch", "axe",
-                "pull the plug on", "reverse", "cxl", "can", "cancel out", "shut down",
-                "tear up", "knock out"]
+                "pull the plug on", "reverse", "cxl", "can", "tear up"]
 L["CX_OBJ"] = ["{po}", "{po}", "{po}", "{po}", "the {supplier} order", "the {supplier} PO",
                "the {product} PO", "the {product} order", "my last order", "my last PO",
                "the order I raised <PAST>", "the PO I created <PAST>",
@@ -454,9 +469,8 @@ L["AP_VERB"] = ["approve", "approve", "approve", "sign off", "sign off on", "aut
                 "rubber-stamp", "release", "give the go-ahead for", "give the green light to",
                 "accept", "endorse", "sanction", "push through", "confirm approval of",
                 "give my approval to", "put my approval on", "approve and release", "countersign",
-                "grant approval for", "give final approval to", "give sign-off on", "clear for release",
-                "say yes to", "wave through", "give the thumbs up to", "validate and approve",
-                "pass", "let through"]
+                "grant approval for", "give final approval to", "give sign-off on",
+                "say yes to", "wave through", "give the thumbs up to", "validate and approve"]
 L["AP_OBJ"] = ["{po}", "{po}", "{po}", "{po}", "the {supplier} order", "the {supplier} PO",
                "the {product} PO", "the {product} order", "the PO {NAME} raised",
                "the order {NAME} submitted for {product}", "all pending POs from {supplier}",
@@ -495,9 +509,9 @@ def approve_order():
 
 
 # ---- customs.file_declaration -----------------------------------------------------------------
-L["FD_VERB"] = ["file", "file", "lodge", "submit", "raise", "prepare and submit", "put in", "enter",
-                "make", "create", "draft and file", "send", "transmit", "do", "process", "start",
-                "complete", "get in", "push through", "lodge and submit", "register", "send off"]
+L["FD_VERB"] = ["file", "file", "lodge", "submit", "raise", "prepare and submit", "put in",
+                "create", "draft and file", "send", "transmit", "process", "prepare",
+                "complete", "push through", "lodge and submit", "send off", "get going on"]
 L["FD_DOC"] = ["an import declaration", "the import declaration", "the export declaration",
                "an export declaration", "a customs declaration", "the customs declaration",
                "the customs entry", "an entry", "the import entry", "the customs paperwork",
@@ -635,14 +649,13 @@ L["RG_VERB"] = ["receive", "receive", "book in", "check in", "goods-in", "GRN", 
                 "post a goods receipt for", "do the goods receipt for", "scan in", "take in",
                 "sign for", "confirm receipt of", "receipt", "book into stock", "GR",
                 "receive and put away", "book and put away", "post the GRN for", "accept delivery of",
-                "log the receipt of", "process the goods-in for", "goods receipt", "check off and receive",
-                "mark as received"]
+                "log the receipt of", "process the goods-in for", "check off and receive"]
 L["RG_OBJ"] = ["the {supplier} delivery", "{po}", "{po}", "the delivery for {po}",
                "{qty} {unit} of {product} against {po}", "the {product} that just arrived",
                "today's delivery from {supplier}", "the inbound from {supplier}",
                "the {supplier} truck", "the pallets on dock [2|3|4|5]", "the delivery on the dock",
                "{qty} {product} from {supplier}", "the {product} delivery", "{qty} x {sku} on {po}",
-               "the goods for {po}", "the returned {product} from {supplier}",
+               "everything for {po}", "the returned {product} from {supplier}",
                "the {supplier} consignment that arrived <PAST>", "this morning's {supplier} delivery",
                "the {qty} {unit} that came in on {po}", "the container we just unloaded"]
 L["RG_DEST"] = ["", "", " into <WH>", " at <WH>", " into bin {bin}", " to bin {bin} in <WH>",
@@ -783,10 +796,11 @@ L["LJ_N"] = ["automations", "bots", "robots", "workflows", "flows", "RPA jobs", 
 L["LJ_ONE"] = ["the PO creation job", "the customs filing bot", "the stock sync", "the goods receipt automation",
                "the transfer job", "the invoice matching bot", "the supplier confirmation bot",
                "the nightly run", "my last job", "my job", "the approval workflow",
-               "the declaration bot for {shipment}", "the job for {po}", "the bot that was cancelling {po}",
+               "the declaration bot for {shipment}", "the job for {po}",
                "the stock sync for <WH>", "the receiving bot at <WH>", "job [4412|5120|6031|7718]",
                "run [88231|90417|91002]", "the reorder bot", "the automation you started for me",
-               "the {supplier} order automation", "the SAP bot", "the customs bot"]
+               "the {supplier} order automation", "the SAP bot", "the customs bot",
+               "the cancellation job for {po}"]
 LJ_FRAMES = [
     "what's running", "what's running right now", "what <LJ_N> are running[ right now|]",
     "which <LJ_N> are running[ at the moment|]", "what's queued[ up|] for the bots", "anything in the [job|bot|RPA] queue?",
@@ -838,7 +852,7 @@ HP_CORE = [
     "is there any documentation for you", "what are your capabilities", "what features do you have",
     "what kinds of requests do you understand", "what should I type", "how should I phrase things",
     "how do I talk to you", "what can you do for <HP_WHO>", "how can you help <HP_WHO>",
-    "how do I ask you to <HP_TASK>", "how do I get you to <HP_TASK>", "can you <HP_TASK>? what else can you do",
+    "how do I ask you to <HP_TASK>", "how do I get you to <HP_TASK>", "what else can you do besides helping me <HP_TASK>",
     "what's the right way to ask you to <HP_TASK>", "which tasks can you handle", "what are you for",
     "what is this bot for", "what can this thing do", "what else can you do", "remind me what you can do",
     "tell me what you can do", "explain what you do", "I'm new here, where do I start",
@@ -846,7 +860,7 @@ HP_CORE = [
     "I'm lost, what can I ask", "not sure what to ask you", "what are my options", "show me the menu",
     "what skills do you have", "help me get started", "what's the syntax for requests",
     "do I need to use exact PO numbers", "can I talk to you in plain English", "what do you support",
-    "help", "help pls", "need some help using this", "can you explain how this works",
+    "help", "help pls", "I need some help using this", "can you explain how this works",
     "which commands work here", "what can I do with this bot", "how does this assistant help me",
 ]
 
@@ -859,7 +873,12 @@ def help_():
                              ["buyer", "customs broker", "warehouse clerk", "starter", "team member"])))
     suf = rng.choice(["", "", "", "?", "?", "??", " exactly?", " here?", " in Teams?", " in Slack?",
                       " for procurement?", " for customs?", " for the warehouse?", " please", " pls"])
-    if core in ("help", "help pls") and suf not in ("", "?", " please"):
+    if " for " in suf and not re.match(r"(what can|how can|which|what commands|show me|give me|what kind|"
+                                       r"what are your|what features|what skills|what can I)", core):
+        suf = rng.choice(["", "?"])
+    if core.startswith("help") and suf not in ("", "?"):
+        suf = ""
+    if core.endswith("?"):
         suf = ""
     return pre + core + suf
 
@@ -907,7 +926,8 @@ TH_TAIL = ["", "", "", "", "!", "!!", " :)", " 🙏", " 👍", ", that's all", "
 
 def thanks():
     core = rng.choice(TH_CORE)
-    f = rng.choice(TH_FOR) if core.startswith(("thank", "cheers", "many", "big", "ta")) and "," not in core else ""
+    f = rng.choice(TH_FOR) if (core.startswith(("thank", "cheers", "many", "big", "ta"))
+                               and "," not in core and " for " not in core) else ""
     return rng.choice(TH_LEAD) + core + f + rng.choice(TH_TAIL)
 
 
@@ -1234,7 +1254,7 @@ def main():
             elif label not in ("assistant.greet", "assistant.thanks", "assistant.help"):
                 s = fill_some(s)
             s = tidy(style(s, typos=label != "out_of_scope"))
-            if not s:
+            if not s or s.startswith("#"):   # "#10452 …" would read as a comment line
                 continue
             k = key(s)
             if k in seen or not guard.ok(s):
