@@ -121,16 +121,6 @@ def load_dataset(data_dir: str, log=print):
     return labels, lines, catalog, h.hexdigest()
 
 
-def bulk_oos_keys(data_dir: str) -> set[str]:
-    """Normalised lines of the bulk (generated, e.g. CLINC150-derived) out_of_scope files; the other
-    out_of_scope lines are hand-written hard negatives, which fine-tuning always keeps."""
-    keys = set()
-    for f in sorted(glob.glob(os.path.join(data_dir, "out_of_scope", "*.txt"))):
-        if os.path.basename(f).lower().startswith("clinc"):
-            keys.update(norm_key(s) for s in read_lines(f))
-    return keys
-
-
 def split_lines(lines: dict[str, list[str]], seed: int, val_frac=0.15, test_frac=0.15):
     """Stratified split of *source lines* (templates), before any placeholder filling."""
     out = {"train": {}, "val": {}, "test": {}}

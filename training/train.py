@@ -67,7 +67,9 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-steps", type=int, default=None)
     p.add_argument("--epochs", type=int, default=None, help="max fine-tuning epochs per search point")
     p.add_argument("--grid", default=None, help="search points 'lr:dropout,lr:dropout' (default 4 points)")
-    p.add_argument("--no-ablations", action="store_true", help="skip the no-pretrain and larger-config comparisons")
+    p.add_argument("--ablations", action="store_true", help="also train the no-pretrain and larger-config comparisons")
+    p.add_argument("--search", action="store_true", help="hyperparameter search over 3 (lr, dropout) points instead of the selected one")
+    p.add_argument("--para-per-epoch", type=int, default=160, help="paraphrase-grammar lines sampled per label per epoch")
     p.add_argument("--layers", type=int, default=None)
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--heads", type=int, default=None)
@@ -162,6 +164,8 @@ def metrics(pred: np.ndarray, gold: np.ndarray, labels: list[str]) -> dict:
         "oos_recall": float((pred[~ins] == oos).mean()) if (~ins).any() else None,
         "false_trigger_rate": float(false_trig.mean()),
         "false_triggers": int(false_trig.sum()),
+        # `nlu eval`'s definition: share of out_of_scope rows predicted as a write intent
+        "oos_false_trigger_rate": float(write[pred[~ins]].mean()) if (~ins).any() else None,
     }
 
 
@@ -237,27 +241,28 @@ def pretrain(model: GPT2, corpus_ids: list[list[int]], steps: int, seed: int, bs
             "tokens_seen": steps * bs * block, "corpus_tokens": len(stream)}
 
 
-def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float, bulk_oos: set | None = None):
+PARA_PER_EPOCH = 160  # paraphrase-grammar lines sampled per label per epoch (--para-per-epoch)
+
+
+def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):
     """Sample this epoch's training examples: per source line `per_line` variants; the
-    out_of_scope class is capped at oos_cap x the mean in-scope class size, filled first with
-    the hand-written hard negatives (all of them), then with a sample of the bulk lines."""
+    out_of_scope class is capped at oos_cap x the mean in-scope class size."""
     by_label: dict[str, list] = {}
-    bulk = []
+    para: dict[str, list] = {}
     for variants in pool:
+        if variants[0].get("para"):
+            para.setdefault(variants[0]["intent"], []).append(variants)
+            continue
         lab = variants[0]["intent"]
         k = min(per_line, len(variants))
         pick = [variants[0]] + rng.sample(variants[1:], k - 1) if k > 1 else [rng.choice(variants)]
-        if lab == D.OOS and bulk_oos and D.norm_key(variants[0]["text"]) in bulk_oos:
-            bulk.extend(pick)
-        else:
-            by_label.setdefault(lab, []).extend(pick)
+        by_label.setdefault(lab, []).extend(pick)
+    for lab, entries in para.items():
+        for variants in rng.sample(entries, min(PARA_PER_EPOCH, len(entries))):
+            by_label.setdefault(lab, []).append(rng.choice(variants))
     ins = [len(v) for k, v in by_label.items() if k != D.OOS]
     cap = int(oos_cap * (sum(ins) / max(1, len(ins))))
-    hard = by_label.get(D.OOS, [])
-    if bulk:
-        n_bulk = min(len(bulk), max(cap - len(hard), cap // 3))
-        by_label[D.OOS] = hard + rng.sample(bulk, n_bulk)
-    elif D.OOS in by_label and len(by_label[D.OOS]) > cap > 0:
+    if D.OOS in by_label and len(by_label[D.OOS]) > cap > 0:
         by_label[D.OOS] = rng.sample(by_label[D.OOS], cap)
     rows = [r for v in by_label.values() for r in v]
     rng.shuffle(rows)
@@ -265,14 +270,14 @@ def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float, bulk_oos: s
 
 
 def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, max_len, bs=32,
-             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, bulk_oos=None, tag=""):
+             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, tag=""):
     rng = random.Random(seed)
     lab_idx = {l: i for i, l in enumerate(labels)}
     unk_row = model.transformer.wte.weight.shape[0] - 1
     unk_ids = (model.id_map == unk_row).nonzero()
     unk_id = int(unk_ids[0]) if len(unk_ids) else EOS_ID
     # estimate steps for the schedule
-    n_ex = len(epoch_examples(pool, labels, random.Random(seed), per_line, oos_cap, bulk_oos))
+    n_ex = len(epoch_examples(pool, labels, random.Random(seed), per_line, oos_cap))
     steps_total = epochs * math.ceil(n_ex / bs)
     warm = max(1, int(0.06 * steps_total))
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "ln_" in n or "wpe" in n]
@@ -287,7 +292,7 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
     bad = 0
     for ep in range(1, epochs + 1):
         model.train()
-        rows = epoch_examples(pool, labels, rng, per_line, oos_cap, bulk_oos)
+        rows = epoch_examples(pool, labels, rng, per_line, oos_cap)
         seqs = [s[:max_len] for s in tok.encode_many([r["text"] for r in rows])]
         ys = torch.tensor([lab_idx[r["intent"]] for r in rows])
         tl, tn = 0.0, 0
@@ -398,8 +403,9 @@ def main(argv=None):
         f"torch {torch.__version__} threads={torch.get_num_threads()}")
 
     # ---- data & splits
+    global PARA_PER_EPOCH
+    PARA_PER_EPOCH = args.para_per_epoch
     labels, lines, catalog, data_sha = D.load_dataset(args.data, log)
-    bulk_oos = D.bulk_oos_keys(args.data)
     if args.smoke:
         lines = {l: ls[:40] for l, ls in lines.items()}
     log(f"data: {len(labels)} labels, {sum(map(len, lines.values()))} source lines, sha256 {data_sha[:12]}")
@@ -413,6 +419,23 @@ def main(argv=None):
     log(f"splits (source lines): {sizes} -> {splits_out}")
     pool = D.augment_pool(spl["train"], catalog, args.seed, variants=3 if args.smoke else 8, synonyms=not args.no_synonyms)
     log(f"augmented train pool: {sum(map(len, pool))} texts from {len(pool)} train lines")
+    # train-only paraphrase grammar (training/data/paraphrases): sampled per epoch, never in val/test
+    heldout_keys = {D.norm_key(r["text"]) for r in rows["val"] + rows["test"]}
+    para_dir = os.path.join(args.data, "paraphrases")
+    n_para = 0
+    if os.path.isdir(para_dir) and not args.smoke:
+        for lab in labels:
+            fp = os.path.join(para_dir, f"{lab}.txt")
+            if not os.path.exists(fp):
+                continue
+            for s_ in D.read_lines(fp):
+                rng_ = D.seeded(args.seed, "para", lab, s_)
+                vs = [D.fill(s_, catalog, rng_), D.augment_one(s_, lab, catalog, rng_, not args.no_synonyms)]
+                vs = [v for v in dict.fromkeys(vs) if D.norm_key(v) not in heldout_keys]
+                if vs:
+                    pool.append([{"text": v, "intent": lab, "para": True} for v in vs])
+                    n_para += 1
+    log(f"paraphrase pool: {n_para} train-only lines, {PARA_PER_EPOCH} per label per epoch")
 
     # ---- tokenization
     tok = D.NodeTokenizer(os.path.join(HERE, "cache", "tokens.json"))
@@ -500,8 +523,7 @@ def main(argv=None):
     if args.init:
         pass
     elif do_pretrain or pre_ckpt is not None:
-        if pre_ckpt is None:
-            log(f"== pretraining causal LM {arch} on {len(corpus_ids)} texts")
+        log(f"== pretraining causal LM {arch} on {len(corpus_ids)} texts")
         pre_sd, pre_info = pretrained_state(arch, "")
 
     def init_model(arch_, dropout, sd):
@@ -519,8 +541,11 @@ def main(argv=None):
         grid = [tuple(float(x) for x in p.split(":")) for p in args.grid.split(",")]
     elif args.smoke:
         grid = [(3e-3, 0.1)]
-    else:
+    elif args.search:
         grid = [(5e-4, 0.1), (1e-3, 0.1), (5e-4, 0.2)]
+    else:
+        # selected on validation by the search (`--search`, see the model card's hyperparameter_search)
+        grid = [(5e-4, 0.1)]
     epochs = args.epochs or (8 if args.smoke else 10)
     search = []
     best = None
@@ -530,7 +555,7 @@ def main(argv=None):
         m = init_model(arch, drop, pre_sd)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=lr, epochs=epochs, seed=args.seed,
                      max_len=max_len, tag=tag, patience=99 if args.smoke else 3,
-                     token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
+                     token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
         search.append({"lr": lr, "dropout": drop, "best_epoch": r["best_epoch"], "epochs_run": r["epochs_run"],
                        "val_accuracy": r["val_acc"], "val_loss": r["val_loss"], "seconds": round(r["seconds"], 1)})
         if best is None or (r["val_acc"], -r["val_loss"]) > (best[1]["val_acc"], -best[1]["val_loss"]):
@@ -570,21 +595,21 @@ def main(argv=None):
 
     # ---- ablations (same data, same selected lr/dropout, same epochs budget)
     ablations = {}
-    if not (args.smoke or args.no_ablations or args.init):
+    if not (args.smoke or not args.ablations or args.init):
         drop = best_drop
         ablations["shipped"] = summarize_run(arch, model, fit, ev, best_lr, drop, pretrained=pre_sd is not None)
         if pre_sd is not None:
             log(f"== ablation: shipped config without pretraining [lr={best_lr:g} dropout={drop:g}]")
             m = init_model(arch, drop, None)
             r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                         max_len=max_len, tag="[no-pretrain]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
+                         max_len=max_len, tag="[no-pretrain]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
             ablations["no_pretrain"] = summarize_run(arch, m, r, evaluate(m), best_lr, drop, pretrained=False)
             del m
         large = dict(LARGE, n_positions=arch["n_positions"])
         log(f"== ablation: larger config {large}, no pretraining (compare with no_pretrain)")
         m = init_model(large, drop, None)
         r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=args.seed,
-                     max_len=max_len, tag="[larger]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema, bulk_oos=bulk_oos)
+                     max_len=max_len, tag="[larger]", token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
         ablations["larger_no_pretrain"] = summarize_run(large, m, r, evaluate(m), best_lr, drop, pretrained=False)
         del m
         for k, v in ablations.items():
@@ -643,8 +668,7 @@ def main(argv=None):
                  "train_augmented_pool": sum(map(len, pool)),
                  "augmentation": "train only: catalog entity substitution, " + ("" if args.no_synonyms else "domain synonym swaps (data.SYNONYMS), ")
                                  + "politeness prefixes/suffixes, casing, char swap/drop/dup typos; "
-                                 f"each epoch samples {args.per_line} variants per train line, out_of_scope capped at {args.oos_cap:g}x mean in-scope class size "
-                                 f"(all hand-written out_of_scope lines each epoch, the CLINC150-derived ones sampled); "
+                                 f"each epoch samples {args.per_line} variants per train line, out_of_scope capped at {args.oos_cap:g}x mean in-scope class size; "
                                  f"{args.token_dropout:g} of input tokens replaced by UNK",
                  "splits_written_to": os.path.relpath(os.path.abspath(splits_out), ROOT)},
         "pretraining": ({"corpus": corpus_files + [{"file": "train-split utterances and their augmented variants (unlabeled)", "lines": len(unlabeled)}],

@@ -369,7 +369,12 @@ export class InferencePool implements LogitsRunner {
       await Promise.all(executors.map((e) => e.close()));
       throw failed.reason;
     }
-    await Promise.all(executors.map((e) => this.warm(e)));
+    try {
+      await Promise.all(executors.map((e) => this.warm(e)));
+    } catch (err) {
+      await Promise.all(executors.map((e) => e.close()));
+      throw err;
+    }
     for (const e of executors) this.slots.push({ executor: e, busy: false });
     this.logger.info(
       {
