@@ -113,7 +113,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     expect(await events(j.id)).toContain('dead_letter');
     const dead = await rows(app.db.dataSource, `SELECT 1 FROM pgboss.job WHERE name = $1 AND (data->>'jobId')::bigint = $2`, [QUEUES.dead, j.id]);
     expect(dead).toHaveLength(1);
-    expect(allText(await u.say('my failed jobs'))).toMatch(new RegExp(`job ${j.id} · create order ${j.subject_id} · dead letter`));
+    expect(allText(await u.say('my failed jobs'))).toMatch(new RegExp(`^1 failed automation job of yours:[^]*${j.id}: create order · ${j.subject_id} · dead letter`));
   });
 
   it.skipIf(target.skip)('a supplier that declines fails the job (no retry) and rejects the order', async () => {

@@ -152,7 +152,7 @@ describe.skipIf(!existsSync(`${REAL}/model.onnx`))('real model (models/intent-gp
     const single: Float32Array[] = [];
     for (const s of ids) single.push((await session.run([s])).logits[0]!);
     await session.close();
-    const pool = await createModelPool(REAL, { sessions: 2, intraOpNumThreads: 1, maxDelayMs: 5, maxBatchSize: 32, minFill: 0 });
+    const pool = await createModelPool(REAL, { sessions: 2, intraOpNumThreads: 1, maxDelayMs: 5, maxBatchSize: 32, minFill: 0, queueMax: 1000 });
     try {
       const out = await Promise.all(ids.map((s) => pool.run([s])));
       const differing = out.filter((r, i) => !same(r.logits[0]!, single[i]!)).length;

@@ -194,11 +194,11 @@ const CASES: Case[] = [
     name: 'status, lists and jobs from the database',
     steps: [
       { say: 'what is the status of PO-1002', expect: [/^PO-1002 with Globex is confirmed \(supplier ref GLX-55102\)\./, /SKU-1002: A4 copy paper \(box\) · 40 boxes/] },
-      { say: 'show me pending orders', expect: [/pending approval purchase orders/, /PO-1004 · Acme Corp · pending approval · \$15,120\.00/] },
+      { say: 'show me pending orders', expect: [/^1 pending approval purchase order:/, /PO-1004: Acme Corp · pending approval · \$15,120\.00 · Dana \(demo buyer\)/] },
       { say: 'my open orders', expect: [/^No open purchase orders raised by you found\./] },
-      { say: 'orders from Globex this week', reject: [/PO-1002/], expect: [/purchase orders with Globex since \d{4}-\d{2}-\d{2}/] },
+      { say: 'orders from Globex this week', reject: [/PO-1002/], expect: [/purchase orders? with Globex since \d{4}-\d{2}-\d{2}/] },
       { say: "what's still running?", expect: [/^Nothing is running for you right now\./] },
-      { say: 'show all jobs', expect: [/automation jobs:/, /job \d+ · create order PO-\d+ · succeeded/] },
+      { say: 'show all jobs', expect: [/automation jobs:/, /\d+: create order · PO-\d+ · succeeded/] },
     ],
   },
   {

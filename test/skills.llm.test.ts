@@ -101,7 +101,7 @@ describe.each(targets)('LLM fallback and tools on $name', (target) => {
 
   it.skipIf(target.skip)('an out-of-scope message goes through the model’s tool call into the normal dialog, confirmation included', async () => {
     const user = new ChatUser(() => app.url, receiver, 'llm-user', 'LLM User');
-    const confirm = allText(await user.say('could you get me twenty boxes of gloves from globex'));
+    const confirm = allText(await user.say('hands are getting dirty, get globex to send 20 boxes of gloves'));
     expect(confirm).toMatch(/Create this purchase order\?/);
     expect(confirm).toMatch(/Supplier: Globex/);
     expect(confirm).toMatch(/SKU-1003: nitrile gloves \(box of 100\) · 20 boxes · \$9\.90 · \$198\.00/);

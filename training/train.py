@@ -69,7 +69,7 @@ def parse_args(argv=None):
     p.add_argument("--grid", default=None, help="search points 'lr:dropout,lr:dropout' (default 4 points)")
     p.add_argument("--ablations", action="store_true", help="also train the no-pretrain and larger-config comparisons")
     p.add_argument("--search", action="store_true", help="hyperparameter search over 3 (lr, dropout) points instead of the selected one")
-    p.add_argument("--para-per-epoch", type=int, default=160, help="paraphrase-grammar lines sampled per label per epoch")
+    p.add_argument("--para-per-epoch", type=int, default=400, help="paraphrase-grammar lines sampled per label per epoch")
     p.add_argument("--layers", type=int, default=None)
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--heads", type=int, default=None)
@@ -241,7 +241,7 @@ def pretrain(model: GPT2, corpus_ids: list[list[int]], steps: int, seed: int, bs
             "tokens_seen": steps * bs * block, "corpus_tokens": len(stream)}
 
 
-PARA_PER_EPOCH = 160  # paraphrase-grammar lines sampled per label per epoch (--para-per-epoch)
+PARA_PER_EPOCH = 400  # paraphrase-grammar lines sampled per label per epoch (--para-per-epoch)
 
 
 def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):

@@ -45,7 +45,7 @@ export const TEST_INTENTS: Record<string, string> = {
   'file a declaration for SH-2001': 'customs.file_declaration',
   'how many SKU-1001 in WH-B': 'storage.stock_level',
   // The classifier gives up on this one: the LLM fallback test takes over from here.
-  'could you get me twenty boxes of gloves from globex': 'out_of_scope',
+  'hands are getting dirty, get globex to send 20 boxes of gloves': 'out_of_scope',
 };
 
 /** Utterances with ids only known at run time. */

@@ -47,9 +47,12 @@ export function listJobsAction(): ReadAction<ListJobsSlots> {
         statuses: slots.state === 'active' ? ACTIVE_STATUSES : slots.state === 'failed' ? FAILED : undefined,
         limit: 10,
       });
-      const what = `${slots.state === 'active' ? 'running ' : slots.state === 'failed' ? 'failed ' : ''}automation jobs${slots.scope === 'mine' ? ' of yours' : ''}`;
+      const jobWord = jobs.length === 1 ? 'job' : 'jobs';
+      const what = `${slots.state === 'active' ? 'running ' : slots.state === 'failed' ? 'failed ' : ''}automation ${jobWord}${slots.scope === 'mine' ? ' of yours' : ''}`;
       if (jobs.length === 0) {
-        return { text: slots.state === 'active' ? `Nothing is running${slots.scope === 'mine' ? ' for you' : ''} right now.` : `No ${what} yet.` };
+        return {
+          text: slots.state === 'active' ? `Nothing is running${slots.scope === 'mine' ? ' for you' : ''} right now.` : `No ${what.replace(/ job /, ' jobs ')} yet.`,
+        };
       }
       const now = ctx.env.now();
       const rows = [];
@@ -64,6 +67,7 @@ export function listJobsAction(): ReadAction<ListJobsSlots> {
       );
       return {
         text: [header, ...lines].join('\n'),
+        cardText: header,
         card: {
           title: header.replace(/:$/, ''),
           table: {

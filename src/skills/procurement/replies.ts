@@ -66,17 +66,20 @@ export function statusReply(order: Order, job: JobRecord | undefined, lastEvent:
   return { text: parts.join(' '), cardText: parts[0], card };
 }
 
+/** `description` is plural ("pending approval purchase orders …"); one order reads in the singular. */
 export function listReply(orders: readonly OrderSummary[], total: number, description: string): SkillReply {
   if (orders.length === 0) return { text: `No ${description} found.` };
+  const what = total === 1 ? description.replace('purchase orders', 'purchase order') : description;
   const header =
     total > orders.length
-      ? `${total} ${description}; the ${orders.length} most recent:`
-      : `${total} ${description}:`;
+      ? `${total} ${what}; the ${orders.length} most recent:`
+      : `${total} ${what}:`;
   const rows = orders.map(
     (o) => `• ${o.number} · ${o.supplier} · ${statusLabel(o.status)} · ${money(o.total, o.currency)} · ${o.requestedByName ?? o.requestedBy}`,
   );
   return {
     text: [header, ...rows].join('\n'),
+    cardText: header,
     card: {
       title: header.replace(/:$/, ''),
       table: {
