@@ -69,7 +69,7 @@ export function listJobsAction(): ReadAction<ListJobsSlots> {
         text: [header, ...lines].join('\n'),
         cardText: header,
         card: {
-          title: header.replace(/:$/, ''),
+          title: 'Automation jobs',
           table: {
             columns: ['Job', 'Action', 'Subject', 'Status', 'Updated', 'Latest'],
             rows: rows.map(({ job, last }) => [

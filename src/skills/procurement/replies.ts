@@ -81,7 +81,7 @@ export function listReply(orders: readonly OrderSummary[], total: number, descri
     text: [header, ...rows].join('\n'),
     cardText: header,
     card: {
-      title: header.replace(/:$/, ''),
+      title: 'Purchase orders',
       table: {
         columns: ['Order', 'Supplier', 'Status', 'Total', 'Requested by', 'Created'],
         rows: orders.map((o) => [
