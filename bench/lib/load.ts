@@ -1,4 +1,5 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -48,8 +49,25 @@ export function loadUtterances(root: string, limit = 5000): string[] {
   return texts.slice(0, limit);
 }
 
-/** Samples this process's CPU time (all threads, workers included) and peak RSS over a run. */
+/** Busy and total CPU time of the whole machine (ms, all cores), from /proc/stat; undefined elsewhere. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    const tick = 1000 / 100; // USER_HZ is 100 on Linux
+    return { busy: (user + nice + system + irq + softirq + steal) * tick, total: (user + nice + system + idle + iowait + irq + softirq + steal) * tick };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples this process's CPU time (all threads, workers included) and peak RSS over a run, and
+ * how much CPU everything else on the machine used meanwhile (other helpers' tests, training).
+ */
 export class ResourceMeter {
+  private readonly machine0 = machineCpu();
   private readonly cpu0 = process.cpuUsage();
   private readonly t0 = performance.now();
   private peakRss = process.memoryUsage.rss();
@@ -57,13 +75,20 @@ export class ResourceMeter {
     this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
   }, 25);
 
-  /** CPU % (100 = one core busy) and peak RSS in MiB since construction. */
-  stop(): { cpuPct: number; peakRssMb: number; wallMs: number } {
+  /** CPU % (100 = one core busy), other processes' CPU % and peak RSS in MiB since construction. */
+  stop(): { cpuPct: number; otherCpuPct: number; peakRssMb: number; wallMs: number } {
     clearInterval(this.timer);
     this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
     const cpu = process.cpuUsage(this.cpu0);
     const wallMs = performance.now() - this.t0;
-    return { cpuPct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, peakRssMb: this.peakRss / 2 ** 20, wallMs };
+    const cpuPct = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+    const m1 = machineCpu();
+    let otherCpuPct = 0;
+    if (this.machine0 && m1 && m1.total > this.machine0.total) {
+      const busyPct = ((m1.busy - this.machine0.busy) / (m1.total - this.machine0.total)) * os.cpus().length * 100;
+      otherCpuPct = Math.max(0, busyPct - cpuPct);
+    }
+    return { cpuPct, otherCpuPct, peakRssMb: this.peakRss / 2 ** 20, wallMs };
   }
 }
 
@@ -78,6 +103,8 @@ export interface LoadResult {
   p99: number;
   mean: number;
   cpuPct: number;
+  /** CPU used by other processes meanwhile (100 = one core): contention during the measurement. */
+  otherCpuPct: number;
   peakRssMb: number;
 }
 
@@ -137,6 +164,7 @@ export async function closedLoop(
     p99: quantile(latencies, 0.99),
     mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
     cpuPct: res.cpuPct,
+    otherCpuPct: res.otherCpuPct,
     peakRssMb: res.peakRssMb,
   };
 }
