@@ -16,7 +16,8 @@
  * Without --url a server is started in this process on an embedded database in a temp dir (with
  * --pg: a fresh database on TEST_POSTGRES_URL's server, dropped afterwards), with the model
  * (models/intent-gpt2, else the test fixture) and the INFERENCE_* settings of the environment.
- * Writes bench/results/e2e[-pg].csv, e2e[-pg].json and SVG charts.
+ * Writes bench/results/e2e[-pg][-thinkN][-TAG].csv, .json and SVG charts (--tag names a variant,
+ * e.g. INFERENCE_WORKERS=false … --tag main-thread).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       pg: { type: 'boolean', default: false },
       'think-ms': { type: 'string', default: '0' },
+      tag: { type: 'string' },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(ROOT, 'bench/results') },
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
       await admin.end();
     };
   }
-  const suffix = `${values.pg ? '-pg' : ''}${thinkMs > 0 ? `-think${thinkMs}` : ''}`;
+  const suffix = `${values.pg ? '-pg' : ''}${thinkMs > 0 ? `-think${thinkMs}` : ''}${values.tag ? `-${values.tag}` : ''}`;
   if (values.url) {
     baseUrl = values.url.replace(/\/+$/, '');
   } else {

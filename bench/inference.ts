@@ -311,6 +311,9 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       seconds: { type: 'string' },
+      // JSON array of pool settings to run instead of the sweep (after the baselines), e.g.
+      // '[{"sessions":2,"intra":1,"maxBatch":16,"minFill":0.9}]'
+      configs: { type: 'string' },
       out: { type: 'string', default: path.join(ROOT, 'bench/results') },
     },
   });
@@ -420,7 +423,9 @@ async function main(): Promise<void> {
     log(`  baseline B could not run: ${hfError}`);
   }
 
-  // Pool: sessions/threads/workers first, then batch size and delay around the best of those.
+  // Pool: sessions/threads/workers first, then batch size, delay and length grouping around the
+  // best worker-thread topology (what the server runs: main-thread sessions block its event loop,
+  // see bench/e2e.ts; they are measured here for comparison).
   const score = (r: ChildResult) => {
     const p = atTarget(r);
     return p.p99 <= TARGET_P99_MS ? p.rps : p.rps / 1000;
@@ -436,18 +441,22 @@ async function main(): Promise<void> {
         pool({ workers: false, sessions: 1, intra: 2 }),
         pool({ workers: false, sessions: 2, intra: 1 }),
       ];
+  const only = values.configs ? (JSON.parse(values.configs) as Omit<RunConfig, 'label' | 'kind'>[]).map(pool) : undefined;
   let bestTopo = topologies[0]!;
   let bestScore = -1;
-  for (const t of topologies) {
+  for (const t of only ?? topologies) {
     const s = score(await run(t));
-    if (s > bestScore) [bestTopo, bestScore] = [t, s];
+    if (t.workers !== false && s > bestScore) [bestTopo, bestScore] = [t, s];
   }
-  const variants = quick
+  const variants = only
+    ? []
+    : quick
     ? [pool({ ...bestTopo, maxBatch: 8 }), pool({ ...bestTopo, maxDelayMs: 2 })]
     : [
         ...[1, 8, 16, 64, 128].map((maxBatch) => pool({ ...bestTopo, maxBatch })),
         ...[1, 2, 5].map((maxDelayMs) => pool({ ...bestTopo, maxDelayMs })),
         ...[0, 0.75, 0.9].map((minFill) => pool({ ...bestTopo, minFill })),
+        ...[8, 16].map((maxBatch) => pool({ ...bestTopo, maxBatch, minFill: 0.9 })),
       ];
   for (const v of variants) await run(v);
 

@@ -433,8 +433,11 @@ export class InferencePool implements LogitsRunner {
   private schedulePump(): void {
     if (this.pumpScheduled || this.closed) return;
     this.pumpScheduled = true;
-    // setImmediate, not a microtask: requests arriving in the same event-loop turn batch together.
-    setImmediate(() => this.pump());
+    // A microtask: runs as soon as the current callback is done, not after every other I/O callback
+    // of this loop turn (a busy server's event loop would add its lag to every request). Requests
+    // queued by the same callback (e.g. callers resuming after a batch) still batch together, and
+    // while all sessions are busy requests accumulate anyway.
+    queueMicrotask(() => this.pump());
   }
 
   private pump(): void {
