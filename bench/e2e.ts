@@ -13,13 +13,18 @@
  * message at a random offset); 0 (default) = each conversation sends again at once: the most load
  * N conversations can put on the server.
  *
- * Without --url a server is started in this process on an embedded database in a temp dir (with
- * --pg: a fresh database on TEST_POSTGRES_URL's server, dropped afterwards), with the model
- * (models/intent-gpt2, else the test fixture) and the INFERENCE_* settings of the environment.
+ * Without --url a server is started on an embedded database in a temp dir (with --pg: a fresh
+ * database on TEST_POSTGRES_URL's server, dropped afterwards), with the model (models/intent-gpt2,
+ * else the test fixture) and the INFERENCE_* settings of the environment. By default it runs in a
+ * child process (`tsx src/main.ts`, as `npm start` runs it) so the load generator's event loop does
+ * not add its own delays to the server's; --in-process runs it in this process instead (traces are
+ * then read with SQL for an exact per-level count).
  * Writes bench/results/e2e[-pg][-thinkN][-TAG].csv, .json and SVG charts (--tag names a variant,
  * e.g. INFERENCE_WORKERS=false … --tag main-thread).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +38,7 @@ import { loadConfig } from '../src/config/config.js';
 import { execute } from '../src/db/sql.js';
 import { createLogger } from '../src/logger.js';
 import { writeLineChart } from './lib/charts.js';
-import { loadUtterances, quantile, ResourceMeter, round } from './lib/load.js';
+import { loadUtterances, ProcessMeter, quantile, ResourceMeter, round } from './lib/load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET_CONVERSATIONS = 200;
@@ -63,6 +68,42 @@ interface LevelResult {
   meanBatch: number | null;
 }
 
+const TRACE_SQL = 'SELECT total_ms, stages, outcome FROM turn_traces WHERE conversation_id LIKE $1';
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+
+/** Polls /readyz until the child server is warm (model loaded, database migrated). */
+async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${baseUrl}/readyz`);
+      if (res.ok && ((await res.json()) as { ready: boolean }).ready) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not become ready within 180 s');
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
 const pct = (xs: number[]): Percentiles => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), count: s.length };
@@ -84,6 +125,7 @@ async function main(): Promise<void> {
       pg: { type: 'boolean', default: false },
       'think-ms': { type: 'string', default: '0' },
       tag: { type: 'string' },
+      'in-process': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(ROOT, 'bench/results') },
@@ -124,31 +166,50 @@ async function main(): Promise<void> {
     };
   }
   const suffix = `${values.pg ? '-pg' : ''}${thinkMs > 0 ? `-think${thinkMs}` : ''}${values.tag ? `-${values.tag}` : ''}`;
+  let child: ChildProcess | undefined;
+  let adminToken = values.token;
   if (values.url) {
     baseUrl = values.url.replace(/\/+$/, '');
   } else {
     modelDir = path.resolve(values.model ?? defaultModelDir());
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'rpa-e2e-'));
-    const config = loadConfig({
-      ...process.env,
-      PORT: '0',
+    adminToken = randomUUID().replace(/-/g, '');
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       // Same demo master data on Postgres as on the embedded database.
       SEED_DEMO_DATA: 'true',
       MODEL_DIR: modelDir,
+      ADMIN_TOKEN: adminToken,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       // The bench measures turns, not the automations a message might start later.
       SIMULATOR_DELAY_MS: process.env.SIMULATOR_DELAY_MS ?? '600000',
-    });
+    };
     const t0 = performance.now();
-    app = await startApp(config, { logger: createLogger(config.logLevel) });
-    baseUrl = app.url;
-    log(`server: in-process on ${baseUrl}, ${databaseUrl ? 'PostgreSQL (temporary database)' : `embedded database in ${dataDir}`}, model ${path.relative(ROOT, modelDir)}, started in ${Math.round(performance.now() - t0)} ms`);
-    log(`inference: ${JSON.stringify(config.inference)}`);
+    if (values['in-process']) {
+      const config = loadConfig({ ...env, PORT: '0' });
+      app = await startApp(config, { logger: createLogger(config.logLevel) });
+      baseUrl = app.url;
+      log(`inference: ${JSON.stringify(config.inference)}`);
+    } else {
+      const port = await freePort();
+      child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+        cwd: ROOT,
+        env: { ...env, PORT: String(port) },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      baseUrl = `http://127.0.0.1:${port}`;
+      await waitReady(baseUrl, child);
+      log(`inference: ${JSON.stringify(loadConfig(env).inference)}`);
+    }
+    log(
+      `server: ${child ? `child process ${child.pid}` : 'in-process'} on ${baseUrl}, ${databaseUrl ? 'PostgreSQL (temporary database)' : `embedded database in ${dataDir}`}, ` +
+        `model ${path.relative(ROOT, modelDir)}, ready in ${Math.round(performance.now() - t0)} ms`,
+    );
   }
-  const auth: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
+  const auth: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
   const receiver = new ConnectorReceiver();
   await receiver.start();
 
@@ -170,7 +231,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     let httpErrors = 0;
     const m0 = await scrape();
-    const meter = new ResourceMeter();
+    const meter = child?.pid ? new ProcessMeter(child.pid) : new ResourceMeter();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: n }, async (_, c) => {
@@ -215,13 +276,22 @@ async function main(): Promise<void> {
     const stages: Record<string, Percentiles> = {};
     const outcomes: Record<string, number> = {};
     let tracesSaved = 0;
-    if (app) {
-      await app.traceWriter.flush();
-      const { rows } = await execute<{ total_ms: number; stages: Record<string, number>; outcome: string }>(
-        app.db.dataSource,
-        'SELECT total_ms, stages, outcome FROM turn_traces WHERE conversation_id LIKE $1',
-        [`${prefix}%`],
-      );
+    if (app || (child && databaseUrl)) {
+      let rows: { total_ms: number; stages: Record<string, number>; outcome: string }[] = [];
+      if (app) {
+        await app.traceWriter.flush();
+        rows = (await execute<(typeof rows)[number]>(app.db.dataSource, TRACE_SQL, [`${prefix}%`])).rows;
+      } else {
+        // The child's trace writer flushes on its own schedule: wait (up to 10 s) for every trace.
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        for (let waited = 0; ; waited += 250) {
+          rows = (await client.query<(typeof rows)[number]>(TRACE_SQL, [`${prefix}%`])).rows;
+          if (rows.length >= latencies.length || waited >= 10_000) break;
+          await sleep(250);
+        }
+        await client.end();
+      }
       tracesSaved = rows.length;
       server = pct(rows.map((r) => r.total_ms));
       const byStage: Record<string, number[]> = {};
@@ -266,11 +336,12 @@ async function main(): Promise<void> {
         `traces ${tracesSaved}/${sent}, outcomes ${JSON.stringify(outcomes)}, batch ${level.meanBatch ? round(level.meanBatch, 1) : '–'}`,
     );
     // a pause so levels do not share a summary window (and the server drains)
-    if (!app) await new Promise((r) => setTimeout(r, 1000));
+    if (!app && !databaseUrl) await new Promise((r) => setTimeout(r, 1000));
   }
 
   await receiver.stop();
   await app?.close();
+  if (child) await stopChild(child);
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   await dropDatabase?.();
 
@@ -317,7 +388,7 @@ async function main(): Promise<void> {
   });
   const at = results.find((r) => r.conversations === TARGET_CONVERSATIONS) ?? results[results.length - 1]!;
   const summary = {
-    url: values.url ?? 'in-process',
+    url: values.url ?? (child ? 'child process' : 'in-process'),
     model: modelDir ? path.relative(ROOT, modelDir) : null,
     turns_per_conversation: turnsPer,
     think_ms: thinkMs,

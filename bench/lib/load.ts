@@ -168,3 +168,42 @@ export async function closedLoop(
     peakRssMb: res.peakRssMb,
   };
 }
+
+/** CPU ticks (user + system) and resident memory of another process, from /proc (Linux). */
+function procUsage(pid: number): { cpuMs: number; rssMb: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** ResourceMeter for a child process (the server in bench:e2e): its CPU % and peak RSS. */
+export class ProcessMeter {
+  private readonly cpu0: number;
+  private readonly t0 = performance.now();
+  private peakRss = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    const u = procUsage(pid);
+    this.cpu0 = u?.cpuMs ?? 0;
+    this.peakRss = u?.rssMb ?? 0;
+    this.timer = setInterval(() => {
+      this.peakRss = Math.max(this.peakRss, procUsage(pid)?.rssMb ?? 0);
+    }, 50);
+  }
+
+  stop(): { cpuPct: number; peakRssMb: number; wallMs: number } {
+    clearInterval(this.timer);
+    const u = procUsage(this.pid);
+    const wallMs = performance.now() - this.t0;
+    this.peakRss = Math.max(this.peakRss, u?.rssMb ?? 0);
+    return { cpuPct: u ? ((u.cpuMs - this.cpu0) / wallMs) * 100 : NaN, peakRssMb: this.peakRss, wallMs };
+  }
+}
