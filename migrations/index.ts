@@ -3,6 +3,10 @@ import { InitialSchema1795963900000 } from './1795963900000-InitialSchema.js';
 import { SystemOfRecord1796000000000 } from './1796000000000-SystemOfRecord.js';
 import { SlackEvents1796170000000 } from './1796170000000-SlackEvents.js';
 import { ApproverName1796180000000 } from './1796180000000-ApproverName.js';
+import { Customs1796300000000 } from './1796300000000-Customs.js';
+import { Storage1796400000000 } from './1796400000000-Storage.js';
+import { Excel1796500000000 } from './1796500000000-Excel.js';
+import { Teams1796600000000 } from './1796600000000-Teams.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob loading) so the set is the same under
@@ -13,4 +17,8 @@ export const migrations: Array<new () => MigrationInterface> = [
   SystemOfRecord1796000000000,
   SlackEvents1796170000000,
   ApproverName1796180000000,
+  Customs1796300000000,
+  Storage1796400000000,
+  Excel1796500000000,
+  Teams1796600000000,
 ];

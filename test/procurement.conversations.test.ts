@@ -225,10 +225,10 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'skills that have not landed yet keep their honest answer',
+    name: 'a buyer reaches the other skills too: stock is answered, filing customs needs the broker role',
     steps: [
-      { say: 'file a declaration for SH-2001', expect: [/file a customs declaration, but that skill isn't available yet, so nothing was done\./] },
-      { say: 'how many SKU-1001 in WH-B', expect: [/check stock levels, but that skill isn't available yet/] },
+      { say: 'file a declaration for SH-2001', expect: [/needs the broker or admin role \(yours: buyer\)/] },
+      { say: 'how many SKU-1001 in WH-B', expect: [/WH-B .* has 400 pieces of steel bearings 6204 \(SKU-1001\)/] },
     ],
   },
 ];

@@ -29,12 +29,18 @@ describe('skill tools', () => {
     const tools = skillTools(registry);
     expect(tools.map((t) => t.name).sort()).toEqual([
       'automation_list_jobs',
+      'customs_classify_goods',
+      'customs_declaration_status',
+      'customs_file_declaration',
       'procurement_approve_order',
       'procurement_cancel_order',
       'procurement_create_order',
       'procurement_list_orders',
       'procurement_order_status',
       'procurement_reject_order',
+      'storage_receive_goods',
+      'storage_stock_level',
+      'storage_transfer_stock',
     ]);
     for (const t of tools) {
       expect(t.name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);

@@ -72,12 +72,15 @@ describe('reading an order out of what people write', () => {
 describe('skill registry', () => {
   const registry = createSkillRegistry({ settings: { approvalThreshold: 10_000, currency: 'USD' }, roles: new RoleDirectory({ byUser: {}, defaults: ['buyer'] }) });
 
-  it('answers every procurement and automation intent of the model, and nothing else', () => {
-    const mine = INTENT_LABELS.filter((i) => i.startsWith('procurement.') || i.startsWith('automation.'));
-    expect(registry.intents.sort()).toEqual([...mine].sort());
-    for (const intent of INTENT_LABELS.filter((i) => i.startsWith('customs.') || i.startsWith('storage.'))) {
+  it('answers every procurement, customs, storage and automation intent of the model, and nothing else', () => {
+    const skillIntents = INTENT_LABELS.filter((i) => /^(procurement|customs|storage|automation)\./.test(i));
+    expect(skillIntents).toHaveLength(12);
+    expect(registry.intents.sort()).toEqual([...skillIntents].sort());
+    // assistant.* and out_of_scope are the bot's own answers, never a skill action.
+    for (const intent of INTENT_LABELS.filter((i) => !skillIntents.includes(i))) {
       expect(registry.forIntent(intent)).toBeUndefined();
     }
+    for (const intent of skillIntents) expect(registry.forIntent(intent)?.name.split('.')[0]).toBe(intent.split('.')[0]);
   });
 
   it('has a job handler for every write action', () => {

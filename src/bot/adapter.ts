@@ -5,7 +5,6 @@ import {
   CallerIdConstants,
   CloudAdapter,
   type InvokeResponse,
-  ConfigurationBotFrameworkAuthentication,
   ConfigurationServiceClientCredentialFactory,
   type TurnContext,
 } from 'botbuilder';
@@ -13,6 +12,9 @@ import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { currentTrace } from '../tracing/turnTrace.js';
+import { RetryingBotFrameworkAuthentication } from './teams/connectorRetry.js';
+
+const DEFAULT_SEND_RETRY = { retries: 4, baseDelayMs: 500, maxDelayMs: 10_000 };
 
 /** CloudAdapter with its inbound processing exposed, so the route owns HTTP validation and errors. */
 export class AssistantAdapter extends CloudAdapter {
@@ -52,7 +54,8 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
       : {}),
   };
   const credentials = new ConfigurationServiceClientCredentialFactory(settings);
-  const auth = new ConfigurationBotFrameworkAuthentication(settings, credentials);
+  // Connector calls retry 429/412/502/504 with backoff, jitter and Retry-After (teams/connectorRetry.ts).
+  const auth = new RetryingBotFrameworkAuthentication(settings, credentials, bot.sendRetry ?? DEFAULT_SEND_RETRY, logger);
   const adapter = new AssistantAdapter(auth);
 
   instrumentAdapter(adapter, logger);

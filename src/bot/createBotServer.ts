@@ -23,6 +23,8 @@ import { createCallbackHandler } from '../jobs/callbackRoute.js';
 import type { JobSystem } from '../jobs/JobSystem.js';
 import { createSlackChannel } from './slack/channel.js';
 import { SlackEventStore } from './slack/eventStore.js';
+import { FileLinks, serverOrigin } from './files/links.js';
+import { EXCEL_LIMITS } from '../skills/excel/index.js';
 
 export interface BotServerDeps {
   config: AppConfig;
@@ -48,6 +50,8 @@ export interface BotServerDeps {
 export function createBotServer(deps: BotServerDeps): restify.Server {
   const { config, logger } = deps;
   const storage = new PostgresStorage(deps.dataSource);
+  // Exports are served by link from this server (src/bot/files/links.ts): PUBLIC_BASE_URL when set.
+  const fileLinks = new FileLinks(deps.dataSource, { baseUrl: () => config.automation.publicBaseUrl ?? serverOrigin(server.address() ?? null) });
   const references = new ConversationReferenceStore(deps.dataSource);
   const bot = new AssistantBot({
     conversationState: new ConversationState(storage),
@@ -55,6 +59,8 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     logger,
     recognizer: deps.recognizer,
     skills: deps.skills ? { ...deps.skills, references } : undefined,
+    // Inbound files over plain http only from the hosts replies may go to when auth is off (loopback).
+    files: { links: fileLinks, fetchPolicy: { maxBytes: EXCEL_LIMITS.maxFileBytes, httpHosts: config.bot.authEnabled ? [] : config.serviceUrlAllowlist } },
   });
   const adapter = createAdapter(config, logger);
   const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
@@ -80,7 +86,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   });
   const sessions = config.adminToken ? new DashboardSessions(config.adminToken) : undefined;
   const isOperator = operatorCheck(config, sessions);
-  const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions })];
+  const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions }), fileLinks.install];
   const jobs = deps.jobs;
   if (jobs) {
     // Job notifications reach users through the same adapter (continueConversationAsync), with

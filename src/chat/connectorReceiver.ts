@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { SharedFiles } from './sharedFiles.js';
 
 /** An activity as the bot sends it over the wire (only the fields a client renders). */
 export interface WireActivity {
@@ -22,6 +23,33 @@ export interface ReceivedActivity {
   receivedAt: number;
 }
 
+/** One request the bot made, whatever the answer (`status` 200 ones are also in `received`). */
+export interface ConnectorAttempt {
+  method: 'POST' | 'PUT';
+  conversationId: string;
+  /** The activity id in the path (PUT: the updated activity; POST: the one replied to). */
+  activityId?: string;
+  activity: WireActivity;
+  status: number;
+  at: number;
+  /** The request's Authorization header as sent (none when the bot runs without credentials). */
+  authorization?: string;
+}
+
+/**
+ * An answer the channel gives instead of accepting the activity, as Teams does: 403 (bot removed
+ * or blocked), 429 with Retry-After, 412, 502… `times` limits how often (default: every match).
+ */
+export interface ConnectorFault {
+  match?: (attempt: Omit<ConnectorAttempt, 'status' | 'at'>) => boolean;
+  status: number;
+  /** Retry-After in seconds (429/503). */
+  retryAfter?: number;
+  /** The error code in the body (`{"error":{"code":…}}`). */
+  code?: string;
+  times?: number;
+}
+
 /**
  * The channel side of the Bot Framework connector protocol: the bot POSTs replies to
  * `{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]` and PUTs card updates.
@@ -29,11 +57,25 @@ export interface ReceivedActivity {
  */
 export class ConnectorReceiver {
   readonly received: ReceivedActivity[] = [];
+  /** Files this client sends the bot (the terminal chat's attachments), served at GET /files/<token>. */
+  readonly sharedFiles = new SharedFiles(() => this.serviceUrl);
+  /** Every request, accepted or failed by a fault (the latest 10,000). */
+  readonly attempts: ConnectorAttempt[] = [];
+  private faults: { fault: ConnectorFault; used: number }[] = [];
   private server?: Server;
   private listeners: ((r: ReceivedActivity) => void)[] = [];
 
   onActivity(listener: (r: ReceivedActivity) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Answers matching requests with an error (as a channel would) until removed; returns the remover. */
+  inject(fault: ConnectorFault): () => void {
+    const entry = { fault, used: 0 };
+    this.faults.push(entry);
+    return () => {
+      this.faults = this.faults.filter((f) => f !== entry);
+    };
   }
 
   async start(port = 0): Promise<string> {
@@ -74,6 +116,7 @@ export class ConnectorReceiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.sharedFiles.serve(req, res)) return;
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
     const method = req.method === 'PUT' ? 'PUT' : req.method === 'POST' ? 'POST' : undefined;
     if (!match || !method) {
@@ -87,6 +130,23 @@ export class ConnectorReceiver {
       activity = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WireActivity;
     } catch {
       reply(res, 400, '{"error":{"code":"BadArgument"}}');
+      return;
+    }
+    const attempt: Omit<ConnectorAttempt, 'status' | 'at'> = {
+      method,
+      conversationId: decodeURIComponent(match[1] ?? ''),
+      activityId: match[2] ? decodeURIComponent(match[2]) : undefined,
+      activity,
+      authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+    };
+    const fault = this.faults.find((f) => (f.fault.times === undefined || f.used < f.fault.times) && (f.fault.match?.(attempt) ?? true));
+    this.attempts.push({ ...attempt, status: fault ? fault.fault.status : 200, at: Date.now() });
+    if (this.attempts.length > 10_000) this.attempts.shift();
+    if (fault) {
+      fault.used += 1;
+      const { status, retryAfter, code } = fault.fault;
+      res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
+      res.end(JSON.stringify({ error: { code: code ?? `Http${status}`, message: `The channel answered ${status}.` } }));
       return;
     }
     const id = method === 'PUT' ? (match[2] ?? randomUUID()) : randomUUID();

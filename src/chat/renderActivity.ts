@@ -35,7 +35,8 @@ export function renderActivity(activity: WireActivity): { lines: string[]; choic
     if (attachment.contentType === 'application/vnd.microsoft.card.adaptive') {
       renderCard(attachment.content as CardElement, lines, choices);
     } else {
-      lines.push(`[attachment: ${attachment.contentType}]`);
+      const name = (attachment as { name?: unknown }).name;
+      lines.push(typeof name === 'string' ? `[file: ${name}]` : `[attachment: ${attachment.contentType}]`);
     }
   }
   for (const action of activity.suggestedActions?.actions ?? []) {

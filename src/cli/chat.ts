@@ -2,13 +2,17 @@
  * Terminal chat: a minimal Bot Framework channel. It POSTs activities to the server's
  * /api/messages and listens on its own loopback serviceUrl, so replies sent later
  * (proactive notifications) are printed as they arrive.
- *   npm run chat -- [--url http://127.0.0.1:3978] [--user alice] [--name Alice]
+ *   npm run chat -- [--url http://127.0.0.1:3978] [--user alice] [--name Alice] [--downloads ./downloads]
+ * A message with the path of a spreadsheet in it ("import ./orders.xlsx") is sent with that file
+ * attached; files the bot sends (exports) are saved into --downloads and their path printed.
  */
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConnectorReceiver, type WireActivity } from '../chat/connectorReceiver.js';
 import { renderActivity, type Choice } from '../chat/renderActivity.js';
+import { downloadableFiles, findFileInLine, saveReceivedFile } from '../chat/fileMessages.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +20,7 @@ const { values } = parseArgs({
     user: { type: 'string', default: 'local-user' },
     name: { type: 'string', default: 'Local User' },
     wait: { type: 'string', default: '1500' },
+    downloads: { type: 'string', default: 'downloads' },
   },
 });
 const serverUrl = (values.url ?? 'http://127.0.0.1:3978').replace(/\/$/, '');
@@ -26,7 +31,21 @@ const interactive = process.stdin.isTTY === true;
 let choices: Choice[] = [];
 
 const receiver = new ConnectorReceiver();
-receiver.onActivity(({ method, activity }) => print(activity, method === 'PUT'));
+receiver.onActivity(({ method, activity }) => {
+  print(activity, method === 'PUT');
+  for (const file of downloadableFiles(activity.attachments)) saving.push(save(file));
+});
+
+/** Downloads in flight (awaited before exiting). */
+const saving: Promise<void>[] = [];
+async function save(file: { name: string; url: string }): Promise<void> {
+  try {
+    const path = await saveReceivedFile(file.url, file.name, values.downloads ?? 'downloads');
+    process.stdout.write(`     saved ${file.name} to ${path}\n`);
+  } catch (err) {
+    process.stdout.write(`! could not save ${file.name}: ${(err as Error).message}\n`);
+  }
+}
 
 function print(activity: WireActivity, updated: boolean): void {
   const rendered = renderActivity(activity);
@@ -66,9 +85,18 @@ async function send(partial: Partial<WireActivity>): Promise<void> {
 function toActivity(line: string): Partial<WireActivity> {
   const n = Number(line);
   const choice = Number.isInteger(n) ? choices[n - 1] : undefined;
-  if (!choice) return { text: line };
+  if (!choice) return withFile(line);
   if (choice.text !== undefined) return { text: choice.text };
   return { text: '', value: choice.value };
+}
+
+/** A path to a spreadsheet in the message: the file goes as an attachment, the rest as the text. */
+function withFile(line: string): Partial<WireActivity> {
+  const found = findFileInLine(line);
+  if (!found) return { text: line };
+  const url = receiver.sharedFiles.add(readFileSync(found.path), found.contentType);
+  const attachment = { contentType: found.contentType, name: found.name, contentUrl: url };
+  return { text: found.rest, attachments: [attachment] };
 }
 
 async function main(): Promise<void> {
@@ -101,6 +129,7 @@ async function main(): Promise<void> {
   }
   // Piped input: stay a little longer for replies that arrive after the turn (proactive ones).
   if (!interactive) await new Promise((r) => setTimeout(r, Number(values.wait)));
+  await Promise.all(saving);
   await receiver.stop();
   process.exit(0);
 }

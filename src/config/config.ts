@@ -27,6 +27,9 @@ const envSchema = z.object({
   MicrosoftAppTenantId: z.string().optional(),
   BOT_OPENID_METADATA_URL: z.string().url().optional(),
   BOT_TOKEN_ISSUER: z.string().min(1).optional(),
+  BOT_SEND_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  BOT_SEND_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  BOT_SEND_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
@@ -60,6 +63,12 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
   SIMULATOR_OUTCOME: z.enum(['confirm', 'reject', 'error']).default('confirm'),
+  CUSTOMS_REVIEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
+  CUSTOMS_INSPECTION_THRESHOLD: z.coerce.number().min(0).default(25_000),
+  CUSTOMS_RESTRICTED_ORIGINS: csv
+    .pipe(z.array(z.string().regex(/^[A-Za-z]{2}$/, 'ISO 3166 alpha-2 country codes, comma separated')))
+    .transform((codes) => codes.map((c) => c.toUpperCase()))
+    .default([]),
   JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   JOB_RETRY_DELAY_S: z.coerce.number().int().min(0).max(3600).default(5),
   JOB_RETRY_BACKOFF: bool.default(true),
@@ -94,6 +103,8 @@ export interface AppConfig {
     /** OpenID metadata for inbound tokens (sovereign clouds, tests); the SDK default otherwise. */
     openIdMetadataUrl?: string;
     tokenIssuer?: string;
+    /** Retries of connector calls (replies, proactive sends, card updates) on 429/412/502/504. */
+    sendRetry?: { retries: number; baseDelayMs: number; maxDelayMs: number };
   };
   /** Bearer token for operator endpoints (traces) when the server is not on loopback. */
   adminToken?: string;
@@ -133,7 +144,7 @@ export interface WebchatConfig {
   token?: string;
 }
 
-export const ROLES = ['buyer', 'approver', 'admin'] as const;
+export const ROLES = ['buyer', 'approver', 'admin', 'clerk', 'broker'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RolesConfig {
@@ -151,7 +162,12 @@ export interface AutomationConfig {
   callbackSecret?: string;
   /** Base URL the RPA side calls back on; default the server's own URL. */
   publicBaseUrl?: string;
-  simulator: { delayMs: number; outcome: 'confirm' | 'reject' | 'error' };
+  simulator: {
+    delayMs: number;
+    outcome: 'confirm' | 'reject' | 'error';
+    /** The simulated customs authority: review time, inspection threshold (USD), refused origins. */
+    customs: { reviewMs: number; inspectionThreshold: number; restrictedOrigins: string[] };
+  };
   retry: { limit: number; delaySeconds: number; backoff: boolean };
   pollIntervalSeconds: number;
   workers: number;
@@ -240,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       authEnabled,
       openIdMetadataUrl: env.BOT_OPENID_METADATA_URL,
       tokenIssuer: env.BOT_TOKEN_ISSUER,
+      sendRetry: { retries: env.BOT_SEND_RETRIES, baseDelayMs: env.BOT_SEND_RETRY_BASE_MS, maxDelayMs: env.BOT_SEND_RETRY_MAX_MS },
     },
     adminToken: env.ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
@@ -275,7 +292,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
           : undefined,
       callbackSecret: env.WEBHOOK_SECRET,
       publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
-      simulator: { delayMs: env.SIMULATOR_DELAY_MS, outcome: env.SIMULATOR_OUTCOME },
+      simulator: {
+        delayMs: env.SIMULATOR_DELAY_MS,
+        outcome: env.SIMULATOR_OUTCOME,
+        customs: {
+          reviewMs: env.CUSTOMS_REVIEW_MS,
+          inspectionThreshold: env.CUSTOMS_INSPECTION_THRESHOLD,
+          restrictedOrigins: env.CUSTOMS_RESTRICTED_ORIGINS,
+        },
+      },
       retry: { limit: env.JOB_RETRY_LIMIT, delaySeconds: env.JOB_RETRY_DELAY_S, backoff: env.JOB_RETRY_BACKOFF },
       pollIntervalSeconds: env.JOB_POLL_INTERVAL_S,
       workers: env.JOB_WORKERS,

@@ -1,6 +1,8 @@
 import { automationSkill } from './automation/index.js';
+import { customsSkill } from './customs/index.js';
 import { procurementSkill } from './procurement/index.js';
 import { SkillRegistry } from './registry.js';
+import { storageSkill } from './storage/index.js';
 import type { RoleDirectory } from './roles.js';
 import type { SkillSettings } from './types.js';
 
@@ -15,5 +17,5 @@ export * from './types.js';
  * and a line here; the bot, the dialogs, the jobs and the LangChain tools pick it up.
  */
 export function createSkillRegistry(deps: { settings: SkillSettings; roles: RoleDirectory }): SkillRegistry {
-  return new SkillRegistry([procurementSkill(deps), automationSkill()]);
+  return new SkillRegistry([procurementSkill(deps), customsSkill(), storageSkill(), automationSkill()]);
 }

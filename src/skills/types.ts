@@ -69,6 +69,15 @@ export interface SkillReply {
   cardText?: string;
   /** Quick replies a channel may show as buttons (the text is sent back when clicked). */
   choices?: string[];
+  /** A file to hand over with the reply (an export); `src/bot/files` delivers it per channel. */
+  file?: SkillFile;
+}
+
+/** A file a skill produces (e.g. an .xlsx export). */
+export interface SkillFile {
+  name: string;
+  contentType: string;
+  bytes: Buffer;
 }
 
 /** A channel-neutral card: `src/bot/cards` renders it as an Adaptive Card (≤ 1.5). */

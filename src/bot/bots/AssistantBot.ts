@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ActivityHandler, type BotState, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
+import { TeamsActivityHandler, type BotState, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
 import type { Logger } from '../../logger.js';
 import { currentTrace } from '../../tracing/turnTrace.js';
@@ -12,6 +12,11 @@ import { ActionDialog, type ActionDialogOptions } from '../dialogs/ActionDialog.
 import { isSwitch, type DialogDeps, type LastConfirmation } from '../dialogs/deps.js';
 import { asSubmit, deliverOutcome, isAffirmative, sendReply, setTurnInput, type TurnInput } from '../dialogs/turnInput.js';
 import type { ConversationReferenceStore } from '../proactive/conversationReferences.js';
+import { FileTurns, type BotFiles } from '../files/fileTurns.js';
+import { settleCard } from '../cards/cardOutcome.js';
+import { InboundTurns } from '../teams/inboundTurns.js';
+import { membersToWelcome } from '../teams/mentions.js';
+import { InboundActivityStore } from '../teams/redelivery.js';
 import type { BotRecognizer } from './recognizer.js';
 import { isBusyError } from '../../inference/pool/errors.js';
 import {
@@ -47,6 +52,8 @@ export interface AssistantBotDeps {
   /** Absent when no model is loaded: the bot then answers with help only. */
   recognizer?: BotRecognizer;
   skills?: BotSkills;
+  /** Files in and out (Excel imports and exports, src/bot/files); needs `skills`. */
+  files?: BotFiles;
 }
 
 /** A late duplicate "yes" within this window gets the stored outcome of the last confirmation. */
@@ -54,15 +61,25 @@ const LATE_CONFIRMATION_MS = 2 * 60_000;
 
 /**
  * Greets new members and answers messages: an action in progress (a dialog) gets the message
- * first; otherwise the recognized intent starts the skill action that handles it.
+ * first; otherwise the recognized intent starts the skill action that handles it. A
+ * TeamsActivityHandler (Teams events dispatch as such; other channels as a plain ActivityHandler);
+ * what every inbound activity goes through first — references, Teams mentions, re-deliveries —
+ * is in teams/inboundTurns.ts.
  */
-export class AssistantBot extends ActivityHandler {
+export class AssistantBot extends TeamsActivityHandler {
   private readonly conversationData: StatePropertyAccessor<ConversationData>;
   private readonly lastConfirmation: StatePropertyAccessor<LastConfirmation>;
   private readonly dialogs?: DialogSet;
+  private readonly inbound: InboundTurns;
+  private readonly files?: FileTurns;
 
   constructor(private readonly deps: AssistantBotDeps) {
     super();
+    this.inbound = new InboundTurns({
+      references: deps.skills?.references,
+      redelivery: deps.skills ? new InboundActivityStore(deps.skills.env.db) : undefined,
+      logger: deps.logger,
+    });
     this.conversationData = deps.conversationState.createProperty<ConversationData>('conversationData');
     this.lastConfirmation = deps.conversationState.createProperty<LastConfirmation>('lastConfirmation');
     if (deps.skills) {
@@ -73,13 +90,11 @@ export class AssistantBot extends ActivityHandler {
       };
       this.dialogs = new DialogSet(deps.conversationState.createProperty('dialogState'));
       this.dialogs.add(new ActionDialog(dialogDeps));
+      this.files = new FileTurns({ ...deps.files, registry: deps.skills.registry, conversationState: deps.conversationState, logger: deps.logger, skillContext: (context) => this.skillContext(context), dialogs: this.dialogs });
     }
 
     this.onMembersAdded(async (context, next) => {
-      const botId = context.activity.recipient?.id;
-      for (const member of context.activity.membersAdded ?? []) {
-        if (member.id !== botId) await context.sendActivity(WELCOME_TEXT);
-      }
+      for (const _member of membersToWelcome(context.activity)) await context.sendActivity(WELCOME_TEXT);
       await next();
     });
 
@@ -90,8 +105,10 @@ export class AssistantBot extends ActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    await super.run(context);
-    await this.saveState(context);
+    await this.inbound.run(context, async () => {
+      await super.run(context);
+      await this.saveState(context);
+    });
   }
 
   private async handleMessage(context: TurnContext): Promise<void> {
@@ -101,11 +118,12 @@ export class AssistantBot extends ActivityHandler {
 
     const text = (context.activity.text ?? '').trim();
     const submit = asSubmit(context.activity.value);
+    // Spreadsheets sent in, and the answers to their import reports (src/bot/files), come first.
+    if (this.files && (await this.files.handle(context, { text, submit }))) return;
     if (!text && !submit) {
       await context.sendActivity(NON_TEXT_TEXT);
       return;
     }
-    await this.rememberConversation(context);
     const recognizer = this.deps.recognizer;
     const dc = this.dialogs ? await this.dialogs.createContext(context) : undefined;
     if (!recognizer && !submit && !dc?.activeDialog) {
@@ -216,6 +234,7 @@ export class AssistantBot extends ActivityHandler {
     const check = await action.check(slots, ctx);
     if (check.status === 'refuse') {
       await auditRefusal(ctx, action.name, check.reply, typeof slots.order === 'string' ? slots.order : undefined);
+      await settleCard(context, {}, { kind: 'refused', text: check.reply.text });
       await sendReply(context, check.reply);
       return;
     }
@@ -225,7 +244,10 @@ export class AssistantBot extends ActivityHandler {
     }
     const trace = currentTrace();
     const run = () => executeWrite(action, check.slots, ctx, key);
-    await deliverOutcome(context, trace ? await trace.stage('skill', run) : await run());
+    const outcome = trace ? await trace.stage('skill', run) : await run();
+    // The clicked card (its replyToId) now says "Approved by …": nobody clicks it again.
+    if (!outcome.replayed) await settleCard(context, {}, { kind: 'decided', verb: 'do', action: action.name });
+    await deliverOutcome(context, outcome);
   }
 
   /** A confirmation button pressed after its dialog ended (re-delivery, or an old card). */
@@ -235,6 +257,7 @@ export class AssistantBot extends ActivityHandler {
       typeof submit.nonce === 'string' && typeof submit.ref === 'string'
         ? await findOutcome(ctx.env.db, idempotencyKey(ctx.origin, submit.ref, submit.nonce))
         : undefined;
+    // Nothing is changed on the card: it may already say who decided (a double click, a cancel).
     if (stored) await deliverOutcome(context, stored);
     else await sendReply(context, { text: 'That confirmation has expired, so nothing was done. Just ask again if you still need it.' });
   }
@@ -256,15 +279,6 @@ export class AssistantBot extends ActivityHandler {
       origin: { channelId: activity.channelId, conversationId: activity.conversation.id, activityId: activity.id },
       env: skills.env,
     };
-  }
-
-  private async rememberConversation(context: TurnContext): Promise<void> {
-    if (!this.deps.skills) return;
-    try {
-      await this.deps.skills.references.remember(context.activity);
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'could not store the conversation reference');
-    }
   }
 
   /** Persists state; a concurrent write to the same conversation is logged, not turned into an error reply. */

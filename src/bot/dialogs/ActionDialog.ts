@@ -9,6 +9,7 @@ import {
 import { currentTrace } from '../../tracing/turnTrace.js';
 import { executeWrite, idempotencyKey } from '../../skills/runtime.js';
 import type { Draft, ExtractInput } from '../../skills/types.js';
+import { settleCard } from '../cards/cardOutcome.js';
 import { ConfirmActionDialog, type ConfirmOptions, type ConfirmResult } from './ConfirmActionDialog.js';
 import type { DialogDeps } from './deps.js';
 import { SlotFillingDialog, type SlotFillingOptions, type SlotFillingResult } from './SlotFillingDialog.js';
@@ -130,6 +131,8 @@ export class ActionDialog extends ComponentDialog<ActionDialogOptions> {
         const run = () => executeWrite(action, decision.slots, ctx, key);
         const outcome = trace ? await trace.stage('skill', run) : await run();
         await this.deps.lastConfirmation.set(step.context, { key, at: Date.now() });
+        // The card says "Confirmed by …" from now on (no second click); then the outcome itself.
+        await settleCard(step.context, decision.card, { kind: 'decided', verb: 'confirm' });
         await deliverOutcome(step.context, outcome);
         return step.endDialog({ done: true });
       }

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Dialog, DialogTurnStatus, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
 import { findOutcome, idempotencyKey } from '../../skills/runtime.js';
-import type { Draft, WriteAction } from '../../skills/types.js';
+import type { CardSpec, Draft, WriteAction } from '../../skills/types.js';
 import { confirmationActions } from '../cards/adaptiveCard.js';
+import { settleCard, type CardToSettle } from '../cards/cardOutcome.js';
 import type { DialogDeps } from './deps.js';
 import { deliverOutcome, getTurnInput, isAffirmative, isNegative, sendReply } from './turnInput.js';
 
@@ -16,7 +17,8 @@ export interface ConfirmOptions {
 }
 
 export type ConfirmResult =
-  | { decision: 'confirm'; nonce: string; ref: string; slots: unknown }
+  /** `card`: the confirmation card, replaced by its outcome once the write ran. */
+  | { decision: 'confirm'; nonce: string; ref: string; slots: unknown; card: CardToSettle }
   | { decision: 'cancel' }
   | { decision: 'edit'; draft: Draft }
   | { decision: 'change'; draft: Draft }
@@ -25,6 +27,9 @@ export type ConfirmResult =
 interface State extends ConfirmOptions {
   nonce: string;
   prompt: string;
+  /** The card as shown (without buttons) and its activity id, when the channel returned one. */
+  card?: CardSpec;
+  cardId?: string;
 }
 
 const HINT = 'Say yes to go ahead, no to cancel, or tell me what to change.';
@@ -45,9 +50,9 @@ export class ConfirmActionDialog extends Dialog<ConfirmOptions> {
     if (!options) throw new Error('ConfirmActionDialog needs options');
     const action = this.action(options.action);
     const confirmation = await action.confirm(options.slots, this.deps.skillContext(dc.context));
-    const state: State = { ...options, nonce: randomUUID(), prompt: confirmation.text };
+    const state: State = { ...options, nonce: randomUUID(), prompt: confirmation.text, card: confirmation.card };
     dc.activeDialog!.state = state;
-    await sendReply(dc.context, {
+    state.cardId = await sendReply(dc.context, {
       text: confirmation.text,
       cardText: `Please confirm (or reply yes / no, or tell me what to change):`,
       card: { ...confirmation.card, actions: confirmationActions(state.nonce, state.ref) },
@@ -68,23 +73,32 @@ export class ConfirmActionDialog extends Dialog<ConfirmOptions> {
             ? await findOutcome(ctx.env.db, idempotencyKey(ctx.origin, submit.ref, submit.nonce))
             : undefined;
         if (stored) await deliverOutcome(dc.context, stored);
-        else await sendReply(dc.context, { text: 'That card is out of date, so I ignored it. Please use the latest one above.' });
+        else {
+          await sendReply(dc.context, { text: 'That card is out of date, so I ignored it. Please use the latest one above.' });
+          // The clicked (older) card is the one to retire: only the click's replyToId names it.
+          await settleCard(dc.context, {}, { kind: 'stale' });
+        }
         return Dialog.EndOfTurn;
       }
       if (submit.verb === 'confirm') return this.confirmed(dc, state);
-      if (submit.verb === 'cancel') return dc.endDialog({ decision: 'cancel' } satisfies ConfirmResult);
-      if (submit.verb === 'edit') return dc.endDialog({ decision: 'edit', draft: state.draft } satisfies ConfirmResult);
+      if (submit.verb === 'cancel') return this.cancelled(dc, state);
+      if (submit.verb === 'edit') {
+        await settleCard(dc.context, cardOf(state), { kind: 'decided', verb: 'edit' });
+        return dc.endDialog({ decision: 'edit', draft: state.draft } satisfies ConfirmResult);
+      }
       return Dialog.EndOfTurn;
     }
     if (isAffirmative(input.text)) return this.confirmed(dc, state);
-    if (isNegative(input.text)) return dc.endDialog({ decision: 'cancel' } satisfies ConfirmResult);
+    if (isNegative(input.text)) return this.cancelled(dc, state);
     const action = this.action(state.action);
     const corrected = action.extract({ text: input.text, entities: input.entities, expecting: 'edit' }, state.draft);
     if (JSON.stringify(corrected) !== JSON.stringify(state.draft)) {
+      await settleCard(dc.context, cardOf(state), { kind: 'stale' });
       return dc.endDialog({ decision: 'change', draft: corrected } satisfies ConfirmResult);
     }
     const other = input.intent ? this.deps.registry.forIntent(input.intent) : undefined;
     if (other && other.name !== state.action && (input.confidence ?? 0) >= 0.5) {
+      await settleCard(dc.context, cardOf(state), { kind: 'expired' });
       return dc.endDialog({ decision: 'switch', switchTo: input.intent! } satisfies ConfirmResult);
     }
     await sendReply(dc.context, { text: `Sorry, I didn't get that. ${HINT}` });
@@ -97,7 +111,12 @@ export class ConfirmActionDialog extends Dialog<ConfirmOptions> {
   }
 
   private confirmed(dc: DialogContext, state: State): Promise<DialogTurnResult> {
-    return dc.endDialog({ decision: 'confirm', nonce: state.nonce, ref: state.ref, slots: state.slots } satisfies ConfirmResult);
+    return dc.endDialog({ decision: 'confirm', nonce: state.nonce, ref: state.ref, slots: state.slots, card: cardOf(state) } satisfies ConfirmResult);
+  }
+
+  private async cancelled(dc: DialogContext, state: State): Promise<DialogTurnResult> {
+    await settleCard(dc.context, cardOf(state), { kind: 'decided', verb: 'cancel' });
+    return dc.endDialog({ decision: 'cancel' } satisfies ConfirmResult);
   }
 
   private action(name: string): WriteAction {
@@ -105,4 +124,9 @@ export class ConfirmActionDialog extends Dialog<ConfirmOptions> {
     if (!action || action.kind !== 'write') throw new Error(`unknown write action ${name}`);
     return action;
   }
+}
+
+/** The confirmation card of this dialog: its id from when it was sent (a text answer has no replyToId). */
+function cardOf(state: State): CardToSettle {
+  return { id: state.cardId, card: state.card };
 }

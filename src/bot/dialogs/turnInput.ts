@@ -2,6 +2,7 @@ import type { TurnContext } from 'botbuilder';
 import type { CardSubmit, SkillEntity, SkillReply } from '../../skills/types.js';
 import type { WriteOutcome } from '../../skills/runtime.js';
 import { replyActivity } from '../cards/adaptiveCard.js';
+import { attachFile } from '../files/outbound.js';
 
 /** What the bot learned about the current message, shared with the dialogs through turnState. */
 export interface TurnInput {
@@ -43,8 +44,12 @@ export const isNegative = (text: string): boolean => NO.test(text);
 export const isCancel = (text: string): boolean => CANCEL.test(text);
 export const isHelp = (text: string): boolean => HELP.test(text);
 
-export async function sendReply(context: TurnContext, reply: SkillReply): Promise<void> {
-  await context.sendActivity(replyActivity(reply, context.activity.channelId, context.activity.serviceUrl));
+/** Sends a skill reply; resolves to the id the channel gave the message, when it gave one (not with expectReplies). */
+export async function sendReply(context: TurnContext, reply: SkillReply): Promise<string | undefined> {
+  const activity = replyActivity(reply, context.activity.channelId, context.activity.serviceUrl);
+  if (reply.file) await attachFile(context, activity, reply.file);
+  const sent = await context.sendActivity(activity);
+  return sent?.id || undefined;
 }
 
 /**

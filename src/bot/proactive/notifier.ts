@@ -33,8 +33,10 @@ export interface ProactiveChannel {
 /**
  * Sends a job notification into the conversation it belongs to with
  * `adapter.continueConversationAsync(appId, reference, logic)`. The reference comes from Postgres,
- * so a notification for a job started before a restart still arrives. A thrown error (channel
- * down) makes the notify job retry; a missing reference or a refused serviceUrl is final.
+ * so a notification for a job started before a restart still arrives. Transient channel errors
+ * (429/412/502/504) are retried inside the send (teams/connectorRetry.ts); if they persist the
+ * error is thrown and the notify job retries later. A 403 (app uninstalled, bot removed or
+ * blocked) retires the conversation and is final, like a missing reference or a refused serviceUrl.
  */
 export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
   return async (n: NotificationRecord): Promise<DeliveryResult> => {
@@ -46,6 +48,10 @@ export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
           : undefined;
     const reference = n.channelId && n.conversationId ? known : ((await personalReference(deps.channels, n.userId, known)) ?? known);
     if (!reference?.serviceUrl) {
+      const retired = await deps.references.retirement(
+        n.channelId && n.conversationId ? { channelId: n.channelId, conversationId: n.conversationId } : { userId: n.userId ?? '' },
+      );
+      if (retired) return { delivered: false, reason: `the conversation no longer accepts messages (${retired.reason})` };
       return { delivered: false, reason: `no conversation with ${n.userId ?? n.conversationId ?? 'the recipient'} is known yet` };
     }
     const channel = deps.channels?.find((c) => c.owns(reference));
@@ -59,11 +65,63 @@ export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
       deps.logger.warn({ notification: n.id }, 'notification not sent: serviceUrl not on the allow-list');
       return { delivered: false, reason: 'serviceUrl is not on the allow-list' };
     }
-    await deps.adapter.continueConversationAsync(deps.appId, reference, async (context) => {
-      await context.sendActivity(replyActivity(n.reply, reference.channelId, reference.serviceUrl));
-    });
+    try {
+      await continueConversationOrThrow(deps.adapter, deps.appId, reference, async (context) => {
+        await context.sendActivity(replyActivity(n.reply, reference.channelId, reference.serviceUrl));
+      });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 403 && reference.channelId && reference.conversation?.id) {
+        const reason = `the channel refused it (403${errorCodeOf(err) ? ` ${errorCodeOf(err)}` : ''}): the app was removed or blocked`;
+        await deps.references.retire(reference.channelId, reference.conversation.id, reason);
+        deps.logger.warn({ notification: n.id, channelId: reference.channelId, status }, 'notification undeliverable: conversation retired');
+        return { delivered: false, reason };
+      }
+      deps.logger.error({ notification: n.id, channelId: reference.channelId, status, err: errorText(err) }, 'notification not sent; the outbox retries it');
+      throw err;
+    }
     return { delivered: true };
   };
+}
+
+/**
+ * `continueConversationAsync`, but a failed send is thrown to the caller. CloudAdapter runs the
+ * logic inside its middleware, which hands errors to `onTurnError` (log + apology) and returns
+ * normally, so a notification would count as sent when it was not; the error is caught inside
+ * the logic instead and rethrown once the proactive turn is over.
+ */
+export async function continueConversationOrThrow(
+  adapter: Pick<CloudAdapter, 'continueConversationAsync'>,
+  appId: string,
+  reference: Partial<ConversationReference>,
+  logic: (context: TurnContext) => Promise<void>,
+): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  await adapter.continueConversationAsync(appId, reference, async (context) => {
+    try {
+      await logic(context);
+    } catch (error) {
+      failure = { error };
+    }
+  });
+  if (failure) throw failure.error;
+}
+
+/** The HTTP status of a connector error (RestError.statusCode), if it has one. */
+export function statusOf(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; response?: { status?: unknown } } | undefined;
+  const status = e?.statusCode ?? e?.response?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The channel's error code (`{"error":{"code":"BotNotInConversationRoster"}}`), if it sent one. */
+function errorCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Za-z]{2,64}$/.test(code) ? code : undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
 }
 
 /** A channel's personal place for a user-addressed notification (a Slack DM), if one claims the user. */

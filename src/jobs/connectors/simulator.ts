@@ -1,3 +1,4 @@
+import { isCustomsOperation, playCustomsAuthority, type CustomsAuthorityRules } from '../../skills/customs/simulator.js';
 import type { ConnectorResult } from '../types.js';
 import type { Connector, ConnectorRequest, DispatchResult } from './types.js';
 
@@ -12,6 +13,8 @@ export interface SimulatedReply {
 export interface SimulatorOptions {
   delayMs: number;
   outcome: SimulatorOutcome;
+  /** How the simulated customs authority reviews declarations (customs operations only). */
+  customs?: CustomsAuthorityRules;
   /** Delivers `reply` after `delayMs` durably (a pg-boss job), so it survives a restart. */
   schedule(reply: SimulatedReply, delayMs: number): Promise<void>;
 }
@@ -21,7 +24,8 @@ export interface SimulatorOptions {
  * step, and after `SIMULATOR_DELAY_MS` answers through the same completion path a real callback
  * takes: `confirm` (the supplier confirms, with a `SIM-…` reference), `reject` (the supplier
  * declines: the job fails) or `error` (the "endpoint" is down: every attempt throws, so the job is
- * retried with backoff and then dead-lettered).
+ * retried with backoff and then dead-lettered). Customs operations are played by the simulated
+ * customs authority instead (review time and rules: `customs`).
  */
 export class SupplierSimulator implements Connector {
   readonly name = 'simulator';
@@ -32,6 +36,12 @@ export class SupplierSimulator implements Connector {
     const { outcome, delayMs } = this.options;
     if (outcome === 'error') {
       throw new Error('simulated RPA endpoint unavailable (HTTP 503; SIMULATOR_OUTCOME=error)');
+    }
+    if (isCustomsOperation(request.operation)) {
+      // Customs steps go to the simulated customs authority (src/skills/customs/simulator.ts).
+      const played = playCustomsAuthority(request, { outcome, ackDelayMs: delayMs, rules: this.options.customs });
+      await this.options.schedule({ jobId: request.jobId, idempotencyKey: request.idempotencyKey, result: played.result }, played.delayMs);
+      return { kind: 'accepted', message: played.message };
     }
     const supplier = typeof request.payload.supplier === 'string' ? request.payload.supplier : 'The supplier';
     const result: ConnectorResult =

@@ -1,6 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { execute } from '../../db/sql.js';
 import { inTransaction } from '../../jobs/store.js';
+import { seedCustomsDemoData } from '../customs/demoData.js';
 
 /** The demo company: what `npm run db:seed` and the first embedded start load. */
 export const DEMO_SUPPLIERS = [
@@ -80,12 +81,16 @@ const BINS: [warehouse: string, bin: string, kind: string][] = [
   ['WH-A', 'A-01-01', 'rack'],
   ['WH-A', 'A-01-02', 'rack'],
   ['WH-A', 'A-02-01', 'rack'],
+  ['WH-A', 'A-03-01', 'rack'],
   ['WH-B', 'RCV-01', 'receiving'],
   ['WH-B', 'B-01-01', 'floor'],
   ['WH-B', 'B-01-02', 'rack'],
+  ['WH-B', 'B-02-01', 'rack'],
   ['WH-C', 'RCV-01', 'receiving'],
   ['WH-C', 'C-01-01', 'rack'],
   ['WH-C', 'C-02-01', 'rack'],
+  // Empty racks: where the storage skill puts away a product no bin holds yet.
+  ['WH-C', 'C-03-01', 'rack'],
 ];
 
 const OPENING_STOCK: [warehouse: string, bin: string, sku: string, quantity: number][] = [
@@ -231,6 +236,9 @@ export async function seedDemoData(db: DataSource): Promise<SeedReport> {
          SELECT d.id, 1, 'SKU-1002', '480256', 40, 1120, 'DE' FROM customs_declarations d WHERE d.number = 'CD-3001'`,
       );
     }
+    const customs = await seedCustomsDemoData(tx);
+    report.products += customs.products;
+    report.shipments += customs.shipments;
     return report;
   });
 }
