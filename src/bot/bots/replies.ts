@@ -4,7 +4,8 @@ export const HELP_TEXT = [
   "I'm the operations assistant. I can help with:",
   '• Procurement — "order 500 units of SKU-1002 from Acme Corp", "status of PO-1001", "my open orders"',
   '• Customs — "file a declaration for SH-2001", "has SH-2001 cleared?", "HS code for nitrile gloves"',
-  '• Storage — "receive PO-1001 into WH-A", "how many SKU-1001 in WH-B", "move 20 pallets from WH-A to WH-C"',
+  '• Storage — "receive goods for SH-2003", "how many SKU-1001 in WH-B", "move 20 pallets from WH-B to WH-C"',
+  '• Spreadsheets — send an .xlsx of order lines or a receiving list; "export my open orders", "export stock for WH-B"',
   '• Automations — "what\'s still running?"',
 ].join('\n');
 

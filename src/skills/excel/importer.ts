@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execute } from '../../db/sql.js';
+import { ago } from '../format.js';
 import type { SkillRegistry } from '../registry.js';
 import type { SkillContext, SkillReply, WriteAction } from '../types.js';
 import { ALL_FORMATS, clip, normalizeHeader, readCell, type ImportFormat, type RowValues } from './formats.js';
@@ -90,6 +91,7 @@ export async function planImport(file: UploadedFile, hint: string, ctx: SkillCon
   const md = await ctx.env.masterData.get();
   const keys = dataRows.map((r) => rowKey(format.action, sha, sheet.name, r.row));
   const done = await earlierOutcomes(ctx, keys);
+  const recent = await RecentRows.load(ctx, format.action, sha);
   const rows: ImportRow[] = [];
   for (const [i, dataRow] of dataRows.entries()) {
     const key = keys[i]!;
@@ -113,6 +115,11 @@ export async function planImport(file: UploadedFile, hint: string, ctx: SkillCon
     }
     const check = await action.check(format.toDraft(values, md), ctx);
     if (check.status === 'ready') {
+      const twin = recent.take(check.slots);
+      if (twin) {
+        rows.push({ row: dataRow.row, status: 'done', key, jobId: twin.jobId, text: `same as row ${twin.row} of "${twin.fileName}", imported ${ago(twin.at, ctx.env.now())}${twin.jobId ? ` (job ${twin.jobId})` : ''}; skipped so it isn't done twice` });
+        continue;
+      }
       rows.push({ row: dataRow.row, status: 'ok', key, slots: check.slots, text: format.describe(check.slots, md, ctx.env.settings) });
     } else {
       // In a file there is nobody to answer "Did you mean …?": a suggestion is reported, not applied.
@@ -174,6 +181,51 @@ async function earlierOutcomes(ctx: SkillContext, keys: string[]): Promise<Map<s
     [keys],
   );
   return new Map(rows.map((r) => [r.key, { jobId: r.job_id === null ? null : Number(r.job_id) }]));
+}
+
+/**
+ * Rows this user imported from other files in the last day, by content. The key of a row is the
+ * file's hash + sheet + row, so an edited file (the ❌ rows fixed, sent again) would make every row
+ * new: a row identical to one already carried out (same validated slots) is skipped instead. Each
+ * earlier row matches one new row at most.
+ */
+class RecentRows {
+  private constructor(private readonly bySlots: Map<string, { fileName: string; row: number; jobId: number | null; at: Date }[]>) {}
+
+  static async load(ctx: SkillContext, action: string, sha: string): Promise<RecentRows> {
+    const { rows } = await execute<{ file_name: string; plan: ImportPlan | string; created_at: Date }>(
+      ctx.env.db,
+      `SELECT file_name, plan, created_at FROM excel_imports
+       WHERE actor_id = $1 AND action = $2 AND file_sha256 <> $3 AND status IN ('done', 'running') AND created_at > now() - interval '1 day'
+       ORDER BY created_at`,
+      [ctx.actor.id, action, sha],
+    );
+    const candidates = rows.flatMap((r) => {
+      const plan = typeof r.plan === 'string' ? (JSON.parse(r.plan) as ImportPlan) : r.plan;
+      return plan.rows.filter((x) => x.status === 'ok').map((x) => ({ fileName: r.file_name, row: x.row, key: x.key, slots: x.slots, at: new Date(r.created_at) }));
+    });
+    // Only rows that really ran (their key has an outcome) count.
+    const ran = candidates.length ? await earlierOutcomes(ctx, candidates.map((c) => c.key)) : new Map<string, { jobId: number | null }>();
+    const bySlots = new Map<string, { fileName: string; row: number; jobId: number | null; at: Date }[]>();
+    for (const c of candidates) {
+      const outcome = ran.get(c.key);
+      if (!outcome) continue;
+      const id = canonical(c.slots);
+      bySlots.set(id, [...(bySlots.get(id) ?? []), { fileName: c.fileName, row: c.row, jobId: outcome.jobId, at: c.at }]);
+    }
+    return new RecentRows(bySlots);
+  }
+
+  take(slots: unknown): { fileName: string; row: number; jobId: number | null; at: Date } | undefined {
+    return this.bySlots.get(canonical(slots))?.shift();
+  }
+}
+
+/** JSON with sorted keys: the same slots built in another order compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 /**

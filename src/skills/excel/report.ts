@@ -49,7 +49,7 @@ export function reportReply(plan: ImportPlan, importId: string): SkillReply {
       { title: 'Cancel', style: 'destructive', data: { verb: CANCEL_VERB, ref: importId } },
     ];
   }
-  if (bad.length > 0 && ok.length > 0) notes.push('To include the rows marked ❌, fix them and send the file again: rows already imported are never imported twice.');
+  if (bad.length > 0 && ok.length > 0) notes.push('To include the rows marked ❌, fix them and send the file again: rows already imported are skipped.');
   return {
     text: [head, ...lines, ...notes, question].join('\n'),
     cardText: `${head} ${question}`,

@@ -1,6 +1,6 @@
 import { execute } from '../../../db/sql.js';
 import { closestProduct, closestSupplier, findProduct, findSupplier, findWarehouse, type MasterRecords } from '../../data/masterData.js';
-import { listing, money, quantity } from '../../format.js';
+import { listing, money, plural, quantity } from '../../format.js';
 import { describeRoles } from '../../roles.js';
 import type { CheckResult, Draft, SkillContext, WriteAction } from '../../types.js';
 import { extractCreateOrder, type DraftLine } from '../extract.js';
@@ -95,7 +95,7 @@ export function createOrderAction(): WriteAction<CreateOrderSlots> {
           return {
             status: 'ask',
             slot: 'quantity',
-            text: `${product.name} are ordered in whole ${product.unit}s, from 1 to ${MAX_QUANTITY.toLocaleString('en-US')}. How many do you need?`,
+            text: `${product.name} are ordered in whole ${plural(product.unit)}, from 1 to ${MAX_QUANTITY.toLocaleString('en-US')}. How many do you need?`,
           };
         }
       }
