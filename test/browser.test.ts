@@ -8,6 +8,7 @@ import { jobTablesExist } from '../src/bot/dashboard/queries.js';
 import { execute } from '../src/db/sql.js';
 import { artifactPath, browserSkip, launchBrowser, type Browser } from './helpers/browser.js';
 import { freshPgliteDataDir, waitFor } from './helpers/databases.js';
+import { testRecognizer } from './helpers/procurementFixture.js';
 import { makeActivity, post, startTestApp } from './helpers/testApp.js';
 
 /**
@@ -20,15 +21,23 @@ import { makeActivity, post, startTestApp } from './helpers/testApp.js';
 const CONNECTOR_SECRET = 'browser-test-connector-secret-0123';
 const XSS = '<img src=x onerror="window.__pwned=1">';
 
-/** Keyword intents: deterministic and cheap (the real model is tested elsewhere). */
-const recognizer: BotRecognizer = {
-  async recognize(text) {
-    const t = text.toLowerCase();
-    if (/\b(hi|hello|hey)\b/.test(t)) return { intent: 'assistant.greet', confidence: 0.97, entities: [] };
-    if (t.includes('help')) return { intent: 'assistant.help', confidence: 0.95, entities: [] };
-    return { intent: 'out_of_scope', confidence: 0.2, entities: [] };
-  },
-};
+const ORDER = 'order 20 units of SKU-1001 from Acme Corp';
+
+/**
+ * Keyword intents for greetings and help (deterministic and cheap); an order goes to the real NLU
+ * (the shipped model and entity extraction, see procurementFixture) so the card flow is the real one.
+ */
+function browserRecognizer(real: BotRecognizer): BotRecognizer {
+  return {
+    async recognize(text) {
+      const t = text.toLowerCase();
+      if (/\b(hi|hello|hey)\b/.test(t)) return { intent: 'assistant.greet', confidence: 0.97, entities: [] };
+      if (t.includes('help')) return { intent: 'assistant.help', confidence: 0.95, entities: [] };
+      if (text === ORDER) return real.recognize(text);
+      return { intent: 'out_of_scope', confidence: 0.2, entities: [] };
+    },
+  };
+}
 
 describe.skipIf(browserSkip)('in headless Chromium', () => {
   let app: RunningApp;
@@ -38,7 +47,8 @@ describe.skipIf(browserSkip)('in headless Chromium', () => {
 
   beforeAll(async () => {
     dataDir = await freshPgliteDataDir();
-    app = await startTestApp({ DATA_DIR: dataDir }, {}, { recognizer, webchat: { connectorSecret: CONNECTOR_SECRET } });
+    const recognizer = browserRecognizer(await testRecognizer());
+    app = await startTestApp({ DATA_DIR: dataDir, SIMULATOR_DELAY_MS: '0' }, {}, { recognizer, webchat: { connectorSecret: CONNECTOR_SECRET } });
     browser = await launchBrowser();
   }, 120_000);
 
@@ -127,6 +137,33 @@ describe.skipIf(browserSkip)('in headless Chromium', () => {
     await page.close();
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('web chat: an order through the real bot — the confirmation card is replaced by "Confirmed by …", then the result arrives', async () => {
+    const page = await open('/');
+    const bubble = (text: string | RegExp) => page.locator('.webchat__bubble__content', { hasText: text }).first();
+    await bubble(/Hello! I.m the operations assistant/).waitFor({ timeout: 20_000 });
+    const input = page.locator('[data-id="webchat-sendbox-input"]');
+    await input.fill(ORDER);
+    await input.press('Enter');
+    const confirm = page.locator('button.ac-pushButton', { hasText: /^Confirm$/ });
+    await confirm.waitFor({ timeout: 20_000 });
+    await bubble(/Create this purchase order\?/).waitFor();
+    await confirm.click();
+    // The same bubble now shows the outcome, without buttons; the job's result follows as a new message.
+    await bubble(/Confirmed by/).waitFor({ timeout: 20_000 });
+    await expect.poll(() => confirm.count(), { timeout: 10_000 }).toBe(0);
+    await bubble(/PO-\d+ is placed/).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.webchat__bubble__content', { hasText: /Confirmed by/ }).count()).toBe(1);
+    await page.screenshot({ path: artifactPath('webchat-order-confirmed.png') });
+    const { rows } = await execute<{ n: number }>(
+      app.db.dataSource,
+      `SELECT count(*)::int AS n FROM purchase_orders o JOIN purchase_order_lines l ON l.po_id = o.id
+        WHERE l.sku = 'SKU-1001' AND l.quantity = 20 AND o.status IN ('sent', 'confirmed')`,
+    );
+    expect(rows[0]?.n).toBe(1);
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 
   it('dashboard: renders tiles and charts; user text containing HTML is shown as text and never runs', async () => {
     // A turn whose user id and conversation id carry an HTML payload (the trace stores both).

@@ -424,16 +424,24 @@ describe.each(targets)('customs conversations on $name', (target) => {
     await c.db?.(app, user, vars);
   });
 
-  it.skipIf(target.skip)('cross-skill: the shipment customs cleared is ready to receive for the storage skill', async () => {
-    // The happy path cleared SH-2003 ("the Shenzhen container"): a clerk may now receive it.
+  it.skipIf(target.skip)('cross-skill: customs cleared SH-2003 → a clerk receives it → PO-1007 is closed', async () => {
+    // The happy path cleared SH-2003 ("the Shenzhen container") through the simulated authority.
     expect(await shipmentStatus(app, 'SH-2003')).toBe('cleared');
     const clerk = new ChatUser(() => app.url, receiver, CLERK.id, CLERK.name);
-    const text = allText(await clerk.say('receive goods from SH-2003'));
-    expect(text).not.toMatch(/customs/i);
-    expect(text).toMatch(/SH-2003/);
-    expect(text).toMatch(/PO-1007/);
-    expect(allText(await clerk.say('cancel'))).toMatch(/Nothing was changed/);
-    expect(await shipmentStatus(app, 'SH-2003')).toBe('cleared');
+    const asked = allText(await clerk.say('receive goods from SH-2003'));
+    expect(asked).not.toMatch(/customs/i);
+    expect(asked).toMatch(/SH-2003/);
+    expect(asked).toMatch(/PO-1007/);
+    expect(allText(await clerk.click('Confirm'))).toMatch(/^On it: job \d+ is booking the receipt of 400 SKU-1001, 10 SKU-1005 against PO-1007 \(SH-2003\) into WH-B\./);
+    await clerk.waitForNotification(/📦 GR-\d+ booked into WH-B Dallas\. PO-1007 is now received\. SH-2003 is delivered\./, 30_000);
+    expect(await shipmentStatus(app, 'SH-2003')).toBe('delivered');
+    const { rows: po } = await execute<{ status: string }>(app.db.dataSource, `SELECT status FROM purchase_orders WHERE number = 'PO-1007'`);
+    expect(po[0]?.status).toBe('received');
+    // …and "what's still running?" lists the jobs of both skills.
+    const jobs = allText(await clerk.say('show all jobs'));
+    expect(jobs).toMatch(/\d+: file declaration · CD-\d+ · succeeded/);
+    expect(jobs).toMatch(/\d+: await decision · CD-\d+ · succeeded · .* cleared by customs/);
+    expect(jobs).toMatch(/\d+: receive goods · PO-1007 · succeeded · .* GR-\d+ booked; PO-1007 received/);
   });
 
   it.skipIf(target.skip)('a confirmation delivered 10 times at once (and once more, late) files one declaration', async () => {
