@@ -8,13 +8,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { QUEUES } from '../src/jobs/JobSystem.js';
 import { SIGNATURE_HEADER, sign, verifySignature } from '../src/jobs/connectors/signature.js';
 import { allText, ChatUser } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp, TEST_ROLES } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, TEST_ROLES, useSkillApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const SECRET = 'test-customs-broker-secret-0123';
@@ -67,45 +65,38 @@ async function callback(url: string, body: unknown): Promise<{ status: number; j
 }
 
 describe.each(targets)('customs through a broker webhook on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
   let broker: FakeBroker;
-  let app: RunningApp;
+  let brokerUrl = '';
 
   beforeAll(async () => {
     if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
     broker = new FakeBroker();
-    const url = await broker.start();
-    app = await startProcurementApp(t.config, {
-      USER_ROLES: `${TEST_ROLES},frank=broker`,
-      AUTOMATION_CONNECTOR: 'webhook',
-      WEBHOOK_URL: url,
-      WEBHOOK_SECRET: SECRET,
-      JOB_RETRY_LIMIT: '1',
-      JOB_RETRY_DELAY_S: '0',
-    });
+    brokerUrl = await broker.start();
   });
 
+  // Registered before useSkillApp's: after-hooks run in reverse, so the app is closed before the broker stops.
   afterAll(async () => {
-    await app?.close();
     await broker?.stop();
-    await receiver?.stop();
-    await t?.dispose();
   });
+
+  const fixture = useSkillApp(target, () => ({
+    USER_ROLES: `${TEST_ROLES},frank=broker`,
+    AUTOMATION_CONNECTOR: 'webhook',
+    WEBHOOK_URL: brokerUrl,
+    WEBHOOK_SECRET: SECRET,
+    JOB_RETRY_LIMIT: '1',
+    JOB_RETRY_DELAY_S: '0',
+  }));
 
   const jobs = (number: string) =>
     rows<{ id: string; action: string; status: string; idempotency_key: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT id, action, status, idempotency_key FROM automation_jobs WHERE subject_type = 'customs_declaration' AND subject_id = $1 ORDER BY id`,
       [number],
     );
   const declaration = async (number: string) =>
     (await rows<{ status: string; authority_reference: string | null; duty_amount: string | null; status_reason: string | null }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       'SELECT status, authority_reference, duty_amount, status_reason FROM customs_declarations WHERE number = $1',
       [number],
     ))[0];
@@ -122,7 +113,7 @@ describe.each(targets)('customs through a broker webhook on $name', (target) => 
   }
 
   it.skipIf(target.skip)('the declaration reaches the broker signed and complete; a decision before the acknowledgment still ends right', async () => {
-    const user = new ChatUser(() => app.url, receiver, 'frank', 'Frank Broker');
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, 'frank', 'Frank Broker');
     const number = await file(user, 'file a declaration for the Shenzhen container');
     await eventually(async () => (await jobs(number)).every((j) => j.status === 'waiting'), 15_000, 'both jobs to wait for the broker');
     const [submitJob, decisionJob] = await jobs(number);
@@ -134,7 +125,7 @@ describe.each(targets)('customs through a broker webhook on $name', (target) => 
     ] as const) {
       expect(verifySignature(SECRET, r.raw, r.headers[SIGNATURE_HEADER])).toBe(true);
       expect(r.headers['idempotency-key']).toBe(job.idempotency_key);
-      expect(r.body.callbackUrl).toBe(`${app.url}/api/automations/${job.id}/callback`);
+      expect(r.body.callbackUrl).toBe(`${fixture.app.url}/api/automations/${job.id}/callback`);
     }
     expect(submitJob!.idempotency_key).not.toBe(decisionJob!.idempotency_key);
     expect(submit!.body.payload).toMatchObject({
@@ -168,20 +159,20 @@ describe.each(targets)('customs through a broker webhook on $name', (target) => 
     expect(user.notifications()).toHaveLength(1);
     expect((await jobs(number)).map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
     const walked = await rows<{ message: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT message FROM automation_job_events WHERE job_id = $1 AND kind = 'declaration_status' ORDER BY id`,
       [decisionJob!.id],
     );
     expect(walked.map((e) => e.message)).toEqual([`${number} is under review (ref BRK-881)`, `${number} cleared`]);
-    expect(await rows(app.db.dataSource, `SELECT status FROM shipments WHERE number = 'SH-2003'`)).toEqual([{ status: 'cleared' }]);
+    expect(await rows(fixture.app.db.dataSource, `SELECT status FROM shipments WHERE number = 'SH-2003'`)).toEqual([{ status: 'cleared' }]);
 
     // A re-delivered run message for the finished filing job sends nothing again.
     const before = broker.requests.length;
-    const [sent] = await rows<{ id: string }>(app.db.dataSource, `INSERT INTO pgboss.job (name, data) VALUES ($1, $2::jsonb) RETURNING id`, [
+    const [sent] = await rows<{ id: string }>(fixture.app.db.dataSource, `INSERT INTO pgboss.job (name, data) VALUES ($1, $2::jsonb) RETURNING id`, [
       QUEUES.run,
       JSON.stringify({ jobId: Number(submitJob!.id) }),
     ]);
-    await eventually(async () => (await rows<{ state: string }>(app.db.dataSource, 'SELECT state FROM pgboss.job WHERE id = $1', [sent!.id]))[0]?.state === 'completed');
+    await eventually(async () => (await rows<{ state: string }>(fixture.app.db.dataSource, 'SELECT state FROM pgboss.job WHERE id = $1', [sent!.id]))[0]?.state === 'completed');
     expect(broker.requests.length).toBe(before);
   });
 
@@ -189,7 +180,7 @@ describe.each(targets)('customs through a broker webhook on $name', (target) => 
     broker.answers = {
       submit_customs_declaration: { status: 'succeeded', data: { status: 'held', reason: 'commercial invoice missing', authorityReference: 'BRK-900' } },
     };
-    const user = new ChatUser(() => app.url, receiver, 'frank', 'Frank Broker');
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, 'frank', 'Frank Broker');
     try {
       const number = await file(user, 'file a declaration for SH-2002');
       await user.waitForNotification(new RegExp(`^⚠️ ${number} for SH-2002 is held by customs \\(ref BRK-900\\): commercial invoice missing\\. File a corrected declaration`));
@@ -215,7 +206,7 @@ describe.each(targets)('customs through a broker webhook on $name', (target) => 
 
   it.skipIf(target.skip)('a customs system that is down: both jobs retried and dead-lettered, the filer told once', async () => {
     broker.down = true;
-    const user = new ChatUser(() => app.url, receiver, 'frank', 'Frank Broker');
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, 'frank', 'Frank Broker');
     try {
       const number = await file(user, 'file a customs declaration for SH-2004', ['yes']);
       const [told] = await user.waitForNotification(/^⚠️ I couldn't submit/, 20_000);

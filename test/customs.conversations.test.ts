@@ -6,13 +6,12 @@
  * shipment or description, HS classification with duty estimates, roles, unknown ids and
  * injection-looking input. Each case is a table of turns plus checks on the database.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { execute } from '../src/db/sql.js';
 import { allText, ChatUser, toReply } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp, TEST_ROLES } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, TEST_ROLES, useSkillApp } from './helpers/procurementFixture.js';
 import { post } from './helpers/testApp.js';
 
 const targets = await databaseTargets();
@@ -377,33 +376,20 @@ const CASES: Case[] = [
 ];
 
 describe.each(targets)('customs conversations on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config, {
+  const fixture = useSkillApp(
+    target,
+    {
       USER_ROLES: `${TEST_ROLES},${BROKER.id}=broker,${OTHER_BROKER.id}=broker,${CLERK.id}=clerk`,
       CUSTOMS_REVIEW_MS: '500',
       CUSTOMS_INSPECTION_THRESHOLD: '10000',
       CUSTOMS_RESTRICTED_ORIGINS: 'MY',
-    });
-    await addFixtureShipments(app);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
-  });
+    },
+    {},
+    addFixtureShipments,
+  );
 
   it.skipIf(target.skip).each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const user = new ChatUser(() => app.url, receiver, c.user.id, c.user.name);
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, c.user.id, c.user.name);
     const vars: Vars = {};
     for (const [i, step] of c.steps.entries()) {
       const where = `${c.name} — step ${i + 1}`;
@@ -421,21 +407,21 @@ describe.each(targets)('customs conversations on $name', (target) => {
       for (const re of step.reject ?? []) expect(text, where).not.toMatch(re);
       if (step.buttons) expect(replies.flatMap((r) => r.buttons.map((b) => b.title)), where).toEqual(step.buttons);
     }
-    await c.db?.(app, user, vars);
+    await c.db?.(fixture.app, user, vars);
   });
 
   it.skipIf(target.skip)('cross-skill: customs cleared SH-2003 → a clerk receives it → PO-1007 is closed', async () => {
     // The happy path cleared SH-2003 ("the Shenzhen container") through the simulated authority.
-    expect(await shipmentStatus(app, 'SH-2003')).toBe('cleared');
-    const clerk = new ChatUser(() => app.url, receiver, CLERK.id, CLERK.name);
+    expect(await shipmentStatus(fixture.app, 'SH-2003')).toBe('cleared');
+    const clerk = new ChatUser(() => fixture.app.url, fixture.receiver, CLERK.id, CLERK.name);
     const asked = allText(await clerk.say('receive goods from SH-2003'));
     expect(asked).not.toMatch(/customs/i);
     expect(asked).toMatch(/SH-2003/);
     expect(asked).toMatch(/PO-1007/);
     expect(allText(await clerk.click('Confirm'))).toMatch(/^On it: job \d+ is booking the receipt of 400 SKU-1001, 10 SKU-1005 against PO-1007 \(SH-2003\) into WH-B\./);
     await clerk.waitForNotification(/📦 GR-\d+ booked into WH-B Dallas\. PO-1007 is now received\. SH-2003 is delivered\./, 30_000);
-    expect(await shipmentStatus(app, 'SH-2003')).toBe('delivered');
-    const { rows: po } = await execute<{ status: string }>(app.db.dataSource, `SELECT status FROM purchase_orders WHERE number = 'PO-1007'`);
+    expect(await shipmentStatus(fixture.app, 'SH-2003')).toBe('delivered');
+    const { rows: po } = await execute<{ status: string }>(fixture.app.db.dataSource, `SELECT status FROM purchase_orders WHERE number = 'PO-1007'`);
     expect(po[0]?.status).toBe('received');
     // …and "what's still running?" lists the jobs of both skills.
     const jobs = allText(await clerk.say('show all jobs'));
@@ -445,30 +431,30 @@ describe.each(targets)('customs conversations on $name', (target) => {
   });
 
   it.skipIf(target.skip)('a confirmation delivered 10 times at once (and once more, late) files one declaration', async () => {
-    const user = new ChatUser(() => app.url, receiver, BROKER.id, BROKER.name);
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, BROKER.id, BROKER.name);
     expect(allText(await user.say('file a declaration for SH-2903'))).toMatch(/File this import declaration for SH-2903\?/);
     const confirm = user.buttonValue('Confirm');
     const copies = Array.from({ length: 10 }, () => user.activity({ text: '', value: confirm }));
-    const responses = await Promise.all(copies.map((a) => post(`${app.url}/api/messages`, a)));
+    const responses = await Promise.all(copies.map((a) => post(`${fixture.app.url}/api/messages`, a)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     await user.waitForNotification(/^✅ CD-\d+ for SH-2903 is cleared by customs/);
-    expect((await post(`${app.url}/api/messages`, user.activity({ text: '', value: confirm }))).status).toBe(200);
+    expect((await post(`${fixture.app.url}/api/messages`, user.activity({ text: '', value: confirm }))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500)); // anything a duplicate might still send
 
-    expect((await declarationsOf(app, 'SH-2903')).map((d) => d.status)).toEqual(['cleared']);
-    expect((await jobsOf(app, user)).map((j) => j.action)).toEqual(['customs.file_declaration', 'customs.await_decision']);
-    const said = receiver.received.filter((r) => r.conversationId === user.conversationId).map((r) => toReply(r.activity).text);
+    expect((await declarationsOf(fixture.app, 'SH-2903')).map((d) => d.status)).toEqual(['cleared']);
+    expect((await jobsOf(fixture.app, user)).map((j) => j.action)).toEqual(['customs.file_declaration', 'customs.await_decision']);
+    const said = fixture.receiver.received.filter((r) => r.conversationId === user.conversationId).map((r) => toReply(r.activity).text);
     expect(said.filter((text) => /^📝 CD-\d+ is drafted/.test(text))).toHaveLength(1);
     expect(said.filter((text) => /is cleared by customs/.test(text))).toHaveLength(1);
 
     // Another broker, another conversation: the shipment is done.
-    const other = new ChatUser(() => app.url, receiver, OTHER_BROKER.id, OTHER_BROKER.name);
+    const other = new ChatUser(() => fixture.app.url, fixture.receiver, OTHER_BROKER.id, OTHER_BROKER.name);
     expect(allText(await other.say('file a declaration for SH-2903'))).toMatch(/^SH-2903 already cleared customs under CD-\d+\./);
   });
 
   it.skipIf(target.skip)('two brokers confirming filings for the same shipment at once: one declaration, the other is told why not', async () => {
-    const a = new ChatUser(() => app.url, receiver, BROKER.id, BROKER.name);
-    const b = new ChatUser(() => app.url, receiver, OTHER_BROKER.id, OTHER_BROKER.name);
+    const a = new ChatUser(() => fixture.app.url, fixture.receiver, BROKER.id, BROKER.name);
+    const b = new ChatUser(() => fixture.app.url, fixture.receiver, OTHER_BROKER.id, OTHER_BROKER.name);
     // SH-2002's declaration was rejected: it may be filed again, by one of them.
     expect(allText(await a.say('file a declaration for SH-2002'))).toMatch(/File this import declaration for SH-2002\?/);
     expect(allText(await b.say('file a declaration for SH-2002'))).toMatch(/File this import declaration for SH-2002\?/);
@@ -476,7 +462,7 @@ describe.each(targets)('customs conversations on $name', (target) => {
     const texts = [allText(ra), allText(rb)].sort();
     expect(texts[0]).toMatch(/^Nothing filed: SH-2002 already has declaration CD-\d+, which is (draft|submitted|under review)\./);
     expect(texts[1]).toMatch(/^📝 CD-\d+ is drafted for SH-2002/);
-    await eventually(async () => (await declarationsOf(app, 'SH-2002')).filter((d) => d.status === 'rejected').length === 2, 15_000, 'the second rejection');
-    expect((await declarationsOf(app, 'SH-2002')).map((d) => d.status)).toEqual(['rejected', 'rejected']);
+    await eventually(async () => (await declarationsOf(fixture.app, 'SH-2002')).filter((d) => d.status === 'rejected').length === 2, 15_000, 'the second rejection');
+    expect((await declarationsOf(fixture.app, 'SH-2002')).map((d) => d.status)).toEqual(['rejected', 'rejected']);
   });
 });

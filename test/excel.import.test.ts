@@ -12,12 +12,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver, type WireActivity } from '../src/chat/connectorReceiver.js';
+import type { WireActivity } from '../src/chat/connectorReceiver.js';
 import { rowKey } from '../src/skills/excel/importer.js';
 import { allText, ChatUser, type BotReply } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp, TEST_ROLES } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, TEST_ROLES, useSkillApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -47,20 +46,12 @@ const ORDER_LINES = [
 ];
 
 describe.each(targets)('Excel workflows on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
   let fileServer: Server;
   let fileServerUrl: string;
   const served = new Map<string, { status: number; bytes: Buffer }>();
 
   beforeAll(async () => {
     if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config, { WEBCHAT_ENABLED: 'true', USER_ROLES: `${TEST_ROLES},kim=clerk` });
     // Stands in for SharePoint/OneDrive behind a Teams download.info link.
     fileServer = createServer((req, res) => {
       const file = served.get(req.url ?? '');
@@ -72,27 +63,27 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     fileServerUrl = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
   });
 
+  // Registered before useSkillApp's: after-hooks run in reverse, so the app is closed first.
   afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
     fileServer?.closeAllConnections();
     await new Promise<void>((resolve) => (fileServer ? fileServer.close(() => resolve()) : resolve()));
-    await t?.dispose();
   });
 
-  const newUser = (name = 'Alice Buyer', id = `buyer-${Math.random().toString(36).slice(2, 8)}`) => new ChatUser(() => app.url, receiver, id, name);
+  const fixture = useSkillApp(target, { WEBCHAT_ENABLED: 'true', USER_ROLES: `${TEST_ROLES},kim=clerk` });
+
+  const newUser = (name = 'Alice Buyer', id = `buyer-${Math.random().toString(36).slice(2, 8)}`) => new ChatUser(() => fixture.app.url, fixture.receiver, id, name);
   const sendFile = (user: ChatUser, attachment: Record<string, unknown>, text = '') =>
     user.send(user.activity({ text, attachments: [attachment], deliveryMode: 'expectReplies' }));
   const sendXlsx = (user: ChatUser, bytes: Buffer, name = 'orders.xlsx', text = '') => sendFile(user, { contentType: XLSX, name, contentUrl: asDataUrl(bytes) }, text);
   const jobsOf = (user: ChatUser) =>
     rows<{ id: string; status: string; subject_id: string | null; idempotency_key: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT id, status, subject_id, idempotency_key FROM automation_jobs WHERE requested_by = $1 ORDER BY id`,
       [user.userId],
     );
   const ordersOf = (user: ChatUser) =>
     rows<{ number: string; supplier: string; ship_to: string; need_by: string | null; status: string; sku: string; quantity: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT po.number, s.name AS supplier, po.ship_to, to_char(po.need_by, 'YYYY-MM-DD') AS need_by, po.status, l.sku, l.quantity
        FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id JOIN purchase_order_lines l ON l.po_id = po.id
        WHERE po.requested_by = $1 ORDER BY po.id`,
@@ -187,7 +178,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     const user = newUser();
     await sendXlsx(user, await workbook([['SKU', 'Qty', 'Supplier'], ['SKU-1001', 1, 'Acme Corp']]), 'one.xlsx');
     const button = user.buttonValue('Place 1 order') as Record<string, unknown>;
-    const intruder = new ChatUser(() => app.url, receiver, 'mallory', 'Mallory', user.conversationId);
+    const intruder = new ChatUser(() => fixture.app.url, fixture.receiver, 'mallory', 'Mallory', user.conversationId);
     expect(allText(await intruder.click(button))).toBe('Only Alice Buyer can confirm or cancel this import.');
     expect(allText(await user.say('no'))).toBe('OK, I won\'t import "one.xlsx". Nothing was changed.');
     expect(allText(await user.click(button))).toMatch(/That import was cancelled, so nothing was done\./);
@@ -207,7 +198,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
       [{ contentType: XLSX, name: 'notes.xlsx', contentUrl: asDataUrl(await workbook([['Name', 'Phone'], ['Bob', '555']])) }, /I couldn't find the columns I need in "notes\.xlsx"\. Put the column names in the first row — purchase order lines: SKU, Quantity, Supplier \(optional: Ship to, Need by\); a receiving list: PO, SKU, Quantity \(optional: Warehouse, Bin, Shipment\) — and send it again\./],
       [{ contentType: XLSX, name: 'header-only.xlsx', contentUrl: asDataUrl(await workbook([['SKU', 'Qty', 'Supplier']])) }, /has the column names \(sheet "Orders", row 1\) but no rows under them/],
       // Over the import limit (5 MB), from the channel's own file store (a data: URL that size is over MAX_BODY_BYTES).
-      [{ contentType: XLSX, name: 'big.xlsx', contentUrl: receiver.sharedFiles.add(Buffer.alloc(6 * 1024 * 1024), XLSX) }, /^"big\.xlsx" is too large for me \(6\.0 MB; the limit is 5\.0 MB\)\./],
+      [{ contentType: XLSX, name: 'big.xlsx', contentUrl: fixture.receiver.sharedFiles.add(Buffer.alloc(6 * 1024 * 1024), XLSX) }, /^"big\.xlsx" is too large for me \(6\.0 MB; the limit is 5\.0 MB\)\./],
       // A link on someone else's server: never fetched.
       [{ contentType: XLSX, name: 'elsewhere.xlsx', contentUrl: `${fileServerUrl}/elsewhere.xlsx` }, /^I can't download "elsewhere\.xlsx" from where it is stored\./],
     ];
@@ -219,7 +210,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     const tooMany = [['SKU', 'Qty', 'Supplier'], ...Array.from({ length: 201 }, () => ['SKU-1001', 1, 'Acme Corp'])];
     expect(allText(await sendXlsx(user, await workbook(tooMany), 'many.xlsx'))).toMatch(/"many\.xlsx" has 201 rows on sheet "Orders"; I can import at most 200 at a time\./);
     expect(await jobsOf(user)).toEqual([]);
-    expect(await rows(app.db.dataSource, `SELECT 1 FROM excel_imports WHERE conversation_id = $1`, [user.conversationId])).toEqual([]);
+    expect(await rows(fixture.app.db.dataSource, `SELECT 1 FROM excel_imports WHERE conversation_id = $1`, [user.conversationId])).toEqual([]);
   });
 
   it.skipIf(target.skip)('a user without the buyer role is told so once, not per row', async () => {
@@ -232,7 +223,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     const user = newUser();
     const bytes = await workbook([['SKU', 'Quantity', 'Supplier', 'Ship to'], ['SKU-1004', 3, 'Initech', 'Rotterdam']]);
     // The terminal chat serves the file on its own serviceUrl and sends the link.
-    const local = await sendFile(user, { contentType: XLSX, name: 'local.xlsx', contentUrl: receiver.sharedFiles.add(bytes, XLSX) });
+    const local = await sendFile(user, { contentType: XLSX, name: 'local.xlsx', contentUrl: fixture.receiver.sharedFiles.add(bytes, XLSX) });
     expect(allText(local)).toMatch(/✅ Row 2\b.*3 pallets of SKU-1004 euro pallets from Initech to WH-C/);
 
     // Teams personal chat: download.info with a pre-authenticated downloadUrl, fetched at once.
@@ -257,15 +248,15 @@ describe.each(targets)('Excel workflows on $name', (target) => {
   });
 
   it.skipIf(target.skip)('takes files uploaded through the local Web Chat (Direct Line upload)', async () => {
-    const start = await fetch(`${app.url}/v3/directline/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: 'carol', name: 'Carol' } }) });
+    const start = await fetch(`${fixture.app.url}/v3/directline/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: 'carol', name: 'Carol' } }) });
     const { conversationId, token } = (await start.json()) as { conversationId: string; token: string };
     const form = new FormData();
     form.append('activity', new Blob([JSON.stringify({ type: 'message', text: '', from: { id: 'carol' } })], { type: 'application/vnd.microsoft.activity' }));
     form.append('file', new Blob([await workbook([['SKU', 'Qty', 'Supplier'], ['SKU-1002', 2, 'Globex']])], { type: XLSX }), 'web.xlsx');
-    const upload = await fetch(`${app.url}/v3/directline/conversations/${conversationId}/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const upload = await fetch(`${fixture.app.url}/v3/directline/conversations/${conversationId}/upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     expect(upload.status).toBe(200);
     const activities = await eventually(async () => {
-      const res = await fetch(`${app.url}/v3/directline/conversations/${conversationId}/activities`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${fixture.app.url}/v3/directline/conversations/${conversationId}/activities`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { activities: WireActivity[] };
       const report = body.activities.find((a) => a.from?.id !== 'webchat:carol' && /I checked "web\.xlsx"/.test(a.text ?? ''));
       return report ? body.activities : undefined;
@@ -303,7 +294,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     const exported = [];
     for (let r = 2; r <= sheet.rowCount; r++) exported.push((sheet.getRow(r).values as unknown[]).slice(1));
     const db = await rows<{ number: string; status: string; supplier: string; ship_to: string; total: string; requested_by_name: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT po.number, po.status, s.name AS supplier, po.ship_to, po.total, po.requested_by_name FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
        WHERE po.requested_by = $1 AND po.status IN ('draft', 'pending_approval', 'approved', 'sent', 'confirmed', 'partially_received') ORDER BY po.created_at DESC, po.id DESC`,
       [user.userId],
@@ -323,14 +314,14 @@ describe.each(targets)('Excel workflows on $name', (target) => {
 
     // The link again works; once expired, or unknown, or malformed: 404 (and no bytes).
     expect((await fetch(link![2]!)).status).toBe(200);
-    await rows(app.db.dataSource, `UPDATE file_downloads SET expires_at = now() - interval '1 second'`);
-    for (const url of [link![2]!, `${app.url}/files/${'A'.repeat(43)}`, `${app.url}/files/not-a-token`, `${app.url}/files/..%2F..%2Fetc%2Fpasswd`]) {
+    await rows(fixture.app.db.dataSource, `UPDATE file_downloads SET expires_at = now() - interval '1 second'`);
+    for (const url of [link![2]!, `${fixture.app.url}/files/${'A'.repeat(43)}`, `${fixture.app.url}/files/not-a-token`, `${fixture.app.url}/files/..%2F..%2Fetc%2Fpasswd`]) {
       const res = await fetch(url);
       expect(res.status, url).toBe(404);
       expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
     }
     // Only the token's hash is stored.
-    const stored = await rows<{ token_sha256: string }>(app.db.dataSource, 'SELECT token_sha256 FROM file_downloads');
+    const stored = await rows<{ token_sha256: string }>(fixture.app.db.dataSource, 'SELECT token_sha256 FROM file_downloads');
     expect(stored.every((s) => !link![2]!.includes(s.token_sha256))).toBe(true);
   });
 
@@ -365,7 +356,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     expect(reportLine(report, 6)).toMatch(/❌ Row 6\b.*I can't find PO-99999\./);
     expect(reportLine(report, 7)).toMatch(/❌ Row 7\b.*Quantity "lots" is not a number\./);
     expect(clerk.buttons.map((b) => b.title)).toEqual(['Receive 2 lines', 'Cancel']);
-    const before = await rows<{ quantity: string }>(app.db.dataSource, `SELECT quantity FROM stock_balances WHERE warehouse_code = 'WH-B' AND bin_code = 'B-01-02' AND sku = 'SKU-1001'`);
+    const before = await rows<{ quantity: string }>(fixture.app.db.dataSource, `SELECT quantity FROM stock_balances WHERE warehouse_code = 'WH-B' AND bin_code = 'B-01-02' AND sku = 'SKU-1001'`);
 
     expect(allText(await clerk.say('yes'))).toMatch(/^On it: 2 jobs are working on 2 lines from "receiving\.xlsx"/);
     const jobs = await eventually(async () => {
@@ -373,7 +364,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
       return list.length === 2 && list.every((j) => j.status === 'succeeded') ? list : undefined;
     }, 20_000, 'two receipts');
     const receipts = await rows<{ po: string; sku: string; quantity: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT po.number AS po, l.sku, l.quantity FROM goods_receipts r JOIN goods_receipt_lines l ON l.receipt_id = r.id JOIN purchase_orders po ON po.id = r.po_id
        WHERE r.job_id = ANY($1::bigint[]) ORDER BY r.id`,
       [jobs.map((j) => j.id)],
@@ -382,7 +373,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
       { po: a, sku: 'SKU-1001', quantity: '100.000' },
       { po: b, sku: 'SKU-1005', quantity: '4.000' },
     ]);
-    const after = await rows<{ quantity: string }>(app.db.dataSource, `SELECT quantity FROM stock_balances WHERE warehouse_code = 'WH-B' AND bin_code = 'B-01-02' AND sku = 'SKU-1001'`);
+    const after = await rows<{ quantity: string }>(fixture.app.db.dataSource, `SELECT quantity FROM stock_balances WHERE warehouse_code = 'WH-B' AND bin_code = 'B-01-02' AND sku = 'SKU-1001'`);
     expect(Number(after[0]!.quantity) - Number(before[0]?.quantity ?? 0)).toBe(100);
 
     const again = await sendXlsx(clerk, bytes, 'receiving.xlsx', 'we received these');
@@ -406,7 +397,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     const exported = [];
     for (let r = 2; r <= sheet.rowCount; r++) exported.push((sheet.getRow(r).values as unknown[]).slice(1, 7).join('|'));
     const db = await rows<{ line: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT concat_ws('|', b.warehouse_code, w.name, b.bin_code, b.sku, p.name, trim(trailing '.' from trim(trailing '0' from b.quantity::text))) AS line
        FROM stock_balances b JOIN warehouses w ON w.code = b.warehouse_code JOIN products p ON p.sku = b.sku
        WHERE b.warehouse_code = 'WH-B' AND b.quantity > 0`,

@@ -9,12 +9,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { QUEUES } from '../src/jobs/JobSystem.js';
 import { SIGNATURE_HEADER, sign, verifySignature } from '../src/jobs/connectors/signature.js';
 import { allText, ChatUser } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, startProcurementApp, useChatDatabase } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const SECRET = 'test-webhook-secret-0123456789';
@@ -64,29 +63,15 @@ async function callback(url: string, body: unknown, signature?: string): Promise
 }
 
 describe.each(targets)('automation failures on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp | undefined;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-  });
+  const fixture = useChatDatabase(target);
+  let app: RunningApp | undefined; // each test starts its own
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
   });
 
-  afterAll(async () => {
-    await receiver?.stop();
-    await t?.dispose();
-  });
-
-  const user = (id: string) => new ChatUser(() => app!.url, receiver, id, id);
+  const user = (id: string) => new ChatUser(() => app!.url, fixture.receiver, id, id);
   const job = async (u: ChatUser) =>
     (
       await rows<{ id: string; status: string; attempts: number; subject_id: string | null; idempotency_key: string }>(
@@ -101,7 +86,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     );
 
   it.skipIf(target.skip)('an RPA side that keeps failing: retried with backoff, dead-lettered, and the user is told', async () => {
-    app = await startProcurementApp(t.config, { SIMULATOR_OUTCOME: 'error', JOB_RETRY_LIMIT: '2', JOB_RETRY_DELAY_S: '0' });
+    app = await startProcurementApp(fixture.db.config, { SIMULATOR_OUTCOME: 'error', JOB_RETRY_LIMIT: '2', JOB_RETRY_DELAY_S: '0' });
     const u = user('dead-letter');
     await u.say('order 20 units of SKU-1001 from Acme Corp');
     expect(allText(await u.click('Confirm'))).toMatch(/^On it: job \d+/);
@@ -117,7 +102,7 @@ describe.each(targets)('automation failures on $name', (target) => {
   });
 
   it.skipIf(target.skip)('a supplier that declines fails the job (no retry) and rejects the order', async () => {
-    app = await startProcurementApp(t.config, { SIMULATOR_OUTCOME: 'reject' });
+    app = await startProcurementApp(fixture.db.config, { SIMULATOR_OUTCOME: 'reject' });
     const u = user('declined');
     await u.say('order 20 units of SKU-1001 from Acme Corp');
     await u.click('Confirm');
@@ -130,7 +115,7 @@ describe.each(targets)('automation failures on $name', (target) => {
   });
 
   it.skipIf(target.skip)('a restart between the start of a job and its result: the notification still arrives', async () => {
-    app = await startProcurementApp(t.config, { SIMULATOR_DELAY_MS: '1500' });
+    app = await startProcurementApp(fixture.db.config, { SIMULATOR_DELAY_MS: '1500' });
     const u = user('restart');
     await u.say('order 20 units of SKU-1001 from Acme Corp');
     await u.click('Confirm');
@@ -140,7 +125,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     expect(u.notifications()).toHaveLength(0);
     // A new process on the same database: the supplier's reply, the job row and the conversation
     // reference are all in Postgres.
-    app = await startProcurementApp(t.config, { SIMULATOR_DELAY_MS: '1500' });
+    app = await startProcurementApp(fixture.db.config, { SIMULATOR_DELAY_MS: '1500' });
     const [told] = await u.waitForNotification(/✅ PO-\d+ is placed: Acme Corp confirmed it/, 20_000);
     const j = (await job(u))!;
     expect(j.status).toBe('succeeded');
@@ -159,7 +144,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     afterAll(() => rpa?.stop());
 
     it.skipIf(target.skip)('signs each job, retries a 503 with the same Idempotency-Key, and applies only a correctly signed callback', async () => {
-      app = await startProcurementApp(t.config, {
+      app = await startProcurementApp(fixture.db.config, {
         AUTOMATION_CONNECTOR: 'webhook',
         WEBHOOK_URL: rpaUrl,
         WEBHOOK_SECRET: SECRET,
@@ -203,7 +188,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     });
 
     it.skipIf(target.skip)('no result within JOB_RESULT_TIMEOUT_S: the job fails, the order is left as it is, a late result is a duplicate', async () => {
-      app = await startProcurementApp(t.config, {
+      app = await startProcurementApp(fixture.db.config, {
         AUTOMATION_CONNECTOR: 'webhook',
         WEBHOOK_URL: rpaUrl,
         WEBHOOK_SECRET: SECRET,
@@ -225,7 +210,7 @@ describe.each(targets)('automation failures on $name', (target) => {
     });
 
     it.skipIf(target.skip)('without WEBHOOK_SECRET the callback route does not exist', async () => {
-      app = await startProcurementApp(t.config);
+      app = await startProcurementApp(fixture.db.config);
       const res = await callback(`${app.url}/api/automations/1/callback`, { status: 'succeeded' }, sign(SECRET, '{}'));
       expect(res.status).toBe(404);
     });

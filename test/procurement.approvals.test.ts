@@ -3,19 +3,14 @@
  * card in their own conversation; another approver approves (card or text); nobody approves
  * their own order; non-approvers are refused; every refusal says why and is audited.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { allText, ChatUser } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, useSkillApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 
 describe.each(targets)('approvals on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
   let alice: ChatUser; // buyer
   let bob: ChatUser; // approver
   let carol: ChatUser; // buyer + approver
@@ -24,28 +19,19 @@ describe.each(targets)('approvals on $name', (target) => {
   let alicePo = '';
   let carolPo = '';
 
+  const fixture = useSkillApp(target);
+
   beforeAll(async () => {
     if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config);
-    const url = () => app.url;
-    alice = new ChatUser(url, receiver, 'alice', 'Alice');
-    bob = new ChatUser(url, receiver, 'bob', 'Bob');
-    carol = new ChatUser(url, receiver, 'carol', 'Carol');
-    dave = new ChatUser(url, receiver, 'dave', 'Dave');
-    erin = new ChatUser(url, receiver, 'erin', 'Erin');
+    const url = () => fixture.app.url;
+    alice = new ChatUser(url, fixture.receiver, 'alice', 'Alice');
+    bob = new ChatUser(url, fixture.receiver, 'bob', 'Bob');
+    carol = new ChatUser(url, fixture.receiver, 'carol', 'Carol');
+    dave = new ChatUser(url, fixture.receiver, 'dave', 'Dave');
+    erin = new ChatUser(url, fixture.receiver, 'erin', 'Erin');
     // Approvers have talked to the bot before: that is where their approval cards go.
     for (const u of [bob, dave]) expect(allText(await u.say('hi'))).toMatch(/^Hi!/);
     await erin.send(erin.activity({ text: 'hi', conversation: { id: erin.conversationId, isGroup: true }, deliveryMode: 'expectReplies' }));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
   });
 
   it.skipIf(target.skip)('an order over the limit is confirmed with a warning and waits for approval', async () => {
@@ -55,7 +41,7 @@ describe.each(targets)('approvals on $name', (target) => {
     expect(allText(await alice.click('Confirm'))).toMatch(/It is above the approval limit, so it will wait for an approver\./);
     const [waiting] = await alice.waitForNotification(/🕒 PO-\d+ is created and waiting for approval/);
     alicePo = /PO-\d+/.exec(waiting!.text)![0];
-    const [order] = await rows<{ status: string }>(app.db.dataSource, 'SELECT status FROM purchase_orders WHERE number = $1', [alicePo]);
+    const [order] = await rows<{ status: string }>(fixture.app.db.dataSource, 'SELECT status FROM purchase_orders WHERE number = $1', [alicePo]);
     expect(order?.status).toBe('pending_approval');
   });
 
@@ -68,7 +54,7 @@ describe.each(targets)('approvals on $name', (target) => {
     // Erin (admin) was only seen in a group chat: her card is not posted where others read it.
     const erins = await eventually(async () => {
       const found = await rows<{ status: string; error: string }>(
-        app.db.dataSource,
+        fixture.app.db.dataSource,
         `SELECT status, error FROM notifications WHERE user_id = 'erin' AND kind = 'approval_request'`,
       );
       return found.every((n) => n.status !== 'pending') && found;
@@ -100,14 +86,14 @@ describe.each(targets)('approvals on $name', (target) => {
     await bob.waitForNotification(new RegExp(`✅ ${alicePo} is placed: Acme Corp confirmed it`));
     await alice.waitForNotification(new RegExp(`✅ ${alicePo} is placed: Acme Corp confirmed it`));
     const [order] = await rows<{ status: string; approved_by: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       'SELECT status, approved_by FROM purchase_orders WHERE number = $1',
       [alicePo],
     );
     expect(order).toEqual({ status: 'confirmed', approved_by: 'bob' });
     // The same click again (a re-delivery) returns the first outcome; no second job.
     expect(allText(await bob.click(bob.buttonValue('Approve') as Record<string, unknown>))).toBe(reply);
-    const jobs = await rows(app.db.dataSource, `SELECT 1 FROM automation_jobs WHERE action = 'procurement.approve_order' AND subject_id = $1`, [alicePo]);
+    const jobs = await rows(fixture.app.db.dataSource, `SELECT 1 FROM automation_jobs WHERE action = 'procurement.approve_order' AND subject_id = $1`, [alicePo]);
     expect(jobs).toHaveLength(1);
   });
 
@@ -136,7 +122,7 @@ describe.each(targets)('approvals on $name', (target) => {
 
   it.skipIf(target.skip)('refusals are in the audit log with who, what and from which message', async () => {
     const refused = await rows<{ actor_id: string; action: string; activity_id: string | null; details: { reason: string } }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT actor_id, action, activity_id, details FROM audit_log WHERE outcome = 'refused' ORDER BY id`,
     );
     expect(refused.map((r) => [r.actor_id, r.action])).toEqual(

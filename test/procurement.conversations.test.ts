@@ -4,12 +4,11 @@
  * status. Each case is a table of turns; the intent comes from the test intent table (a test
  * double for the classifier only), everything else is the real server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { allText, ChatUser } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { rows, startProcurementApp } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { rows, useSkillApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 
@@ -234,28 +233,11 @@ const CASES: Case[] = [
 ];
 
 describe.each(targets)('procurement conversations on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
-  });
+  const fixture = useSkillApp(target);
 
   it.skipIf(target.skip).each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const who = c.user ?? { id: `buyer-${Math.random().toString(36).slice(2, 8)}`, name: 'Alice Buyer' };
-    const user = new ChatUser(() => app.url, receiver, who.id, who.name);
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, who.id, who.name);
     const vars: Vars = {};
     for (const [i, step] of c.steps.entries()) {
       const where = `${c.name} — step ${i + 1}`;
@@ -272,6 +254,6 @@ describe.each(targets)('procurement conversations on $name', (target) => {
       for (const re of step.reject ?? []) expect(text, where).not.toMatch(re);
       if (step.buttons) expect(replies.flatMap((r) => r.buttons.map((b) => b.title)), where).toEqual(step.buttons);
     }
-    await c.db?.(app, user, vars);
+    await c.db?.(fixture.app, user, vars);
   });
 });

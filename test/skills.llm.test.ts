@@ -5,17 +5,15 @@
  */
 import { AIMessageChunk } from '@langchain/core/messages';
 import { FakeListChatModel, FakeStreamingChatModel } from '@langchain/core/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { RunningApp } from '../src/app.js';
-import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { loadConfig } from '../src/config/config.js';
 import { createSkillRegistry, MasterDataStore, RoleDirectory, type SkillContext } from '../src/skills/index.js';
 import { LlmFallback } from '../src/skills/llmFallback.js';
 import { skillTools } from '../src/skills/tools.js';
 import { allText, ChatUser } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { rows, startProcurementApp } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { rows, useSkillApp } from './helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const roles = new RoleDirectory(loadConfig({ USER_ROLES: 'bob=approver' }).roles);
@@ -72,33 +70,16 @@ describe('skill tools', () => {
 });
 
 describe.each(targets)('LLM fallback and tools on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    const chatModel = toolCall('procurement_create_order', { supplier: 'Globex', lines: [{ sku: 'SKU-1003', quantity: 20 }] });
-    app = await startProcurementApp(t.config, {}, { chatModel });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
-  });
+  const chatModel = toolCall('procurement_create_order', { supplier: 'Globex', lines: [{ sku: 'SKU-1003', quantity: 20 }] });
+  const fixture = useSkillApp(target, {}, { chatModel });
 
   const contextFor = (userId: string): SkillContext => ({
     actor: { id: userId, name: userId, roles: roles.rolesOf(userId) },
     origin: { channelId: 'test', conversationId: `tools-${userId}` },
     env: {
-      db: app.db.dataSource,
-      jobs: app.jobs,
-      masterData: new MasterDataStore(app.db.dataSource),
+      db: fixture.app.db.dataSource,
+      jobs: fixture.app.jobs,
+      masterData: new MasterDataStore(fixture.app.db.dataSource),
       roles,
       settings: { approvalThreshold: 10_000, currency: 'USD' },
       now: () => new Date(),
@@ -106,16 +87,16 @@ describe.each(targets)('LLM fallback and tools on $name', (target) => {
   });
 
   it.skipIf(target.skip)('an out-of-scope message goes through the model’s tool call into the normal dialog, confirmation included', async () => {
-    const user = new ChatUser(() => app.url, receiver, 'llm-user', 'LLM User');
+    const user = new ChatUser(() => fixture.app.url, fixture.receiver, 'llm-user', 'LLM User');
     const confirm = allText(await user.say('hands are getting dirty, get globex to send 20 boxes of gloves'));
     expect(confirm).toMatch(/Create this purchase order\?/);
     expect(confirm).toMatch(/Supplier: Globex/);
     expect(confirm).toMatch(/SKU-1003: nitrile gloves \(box of 100\) · 20 boxes · \$9\.90 · \$198\.00/);
     expect(allText(await user.click('Confirm'))).toMatch(/^On it: job \d+ is placing the order with Globex/);
     await user.waitForNotification(/✅ PO-\d+ is placed: Globex confirmed it/);
-    await app.traceWriter.flush();
+    await fixture.app.traceWriter.flush();
     const [first] = await rows<{ attributes: Record<string, unknown>; stages: Record<string, number> }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT attributes, stages FROM turn_traces WHERE conversation_id = $1 ORDER BY started_at LIMIT 1`,
       [user.conversationId],
     );
@@ -142,6 +123,6 @@ describe.each(targets)('LLM fallback and tools on $name', (target) => {
     expect(await approve.invoke({ order: 'PO-1004' }, { configurable: { skillContext: contextFor('tool-user') } })).toMatch(
       /^You can't approve purchase orders: that needs the approver role/,
     );
-    expect(await rows(app.db.dataSource, `SELECT 1 FROM automation_jobs WHERE requested_by = 'tool-user'`)).toEqual([]);
+    expect(await rows(fixture.app.db.dataSource, `SELECT 1 FROM automation_jobs WHERE requested_by = 'tool-user'`)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * under concurrent confirmations), duplicate confirmations, roles. Each case is a table of turns
  * by one or more users; assertions on the replies and on the database rows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app.js';
 import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
 import { loadConfig } from '../src/config/config.js';
@@ -14,8 +14,8 @@ import { MasterDataStore, RoleDirectory, type SkillContext } from '../src/skills
 import { executeWrite, idempotencyKey } from '../src/skills/runtime.js';
 import { receiveGoodsAction, stockBalances, transferStock } from '../src/skills/storage/index.js';
 import { allText, ChatUser, toReply } from './helpers/chatUser.js';
-import { databaseTargets, type TestDatabase } from './helpers/databases.js';
-import { eventually, rows, startProcurementApp, TEST_ROLES } from './helpers/procurementFixture.js';
+import { databaseTargets } from './helpers/databases.js';
+import { eventually, rows, TEST_ROLES, useSkillApp } from './helpers/procurementFixture.js';
 import { post } from './helpers/testApp.js';
 
 const targets = await databaseTargets();
@@ -367,61 +367,44 @@ const RECEIVING: Case[] = [
 ];
 
 describe.each(targets)('receiving goods on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config, { USER_ROLES: ROLES });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
-  });
+  const fixture = useSkillApp(target, { USER_ROLES: ROLES });
 
   it.skipIf(target.skip).each(RECEIVING.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    await play(app, receiver, c);
+    await play(fixture.app, fixture.receiver, c);
   });
 
   it.skipIf(target.skip)('10 concurrent deliveries of one Confirm book one receipt', async () => {
     const vars: Vars = {};
-    const buyer = new ChatUser(() => app.url, receiver, 'buyer-dup', 'Dup Buyer');
+    const buyer = new ChatUser(() => fixture.app.url, fixture.receiver, 'buyer-dup', 'Dup Buyer');
     await buyer.say('order 20 units of SKU-1001 from Acme Corp');
     await buyer.click('Confirm');
     const [placed] = await buyer.waitForNotification(/✅ PO-\d+ is placed/);
     vars.po = /PO-\d+/.exec(placed!.text)![0];
-    const clerk = new ChatUser(() => app.url, receiver, 'wendy', 'Wendy (clerk)');
+    const clerk = new ChatUser(() => fixture.app.url, fixture.receiver, 'wendy', 'Wendy (clerk)');
     expect(allText(await clerk.say(`receive goods for ${vars.po}`))).toMatch(/^What arrived for PO-\d+\?/);
     expect(allText(await clerk.say('everything'))).toMatch(/SKU-1001: steel bearings 6204 · 20 pieces · 0 pieces · 20 pieces · A-01-01/);
     const confirm = clerk.buttonValue('Confirm');
     const copies = Array.from({ length: 10 }, () => clerk.activity({ text: '', value: confirm }));
-    const responses = await Promise.all(copies.map((a) => post(`${app.url}/api/messages`, a)));
+    const responses = await Promise.all(copies.map((a) => post(`${fixture.app.url}/api/messages`, a)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     await clerk.waitForNotification(/📦 GR-\d+ booked/);
     await new Promise((r) => setTimeout(r, 500)); // anything a duplicate might still send
 
     const receipts = await rows(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       'SELECT r.number FROM goods_receipts r JOIN purchase_orders po ON po.id = r.po_id WHERE po.number = $1',
       [vars.po],
     );
     expect(receipts).toHaveLength(1);
-    expect(await jobsIn(app, clerk)).toEqual([{ action: 'storage.receive_goods', status: 'succeeded' }]);
-    expect((await orderRow(app, vars.po))?.received).toEqual(['20.000']);
-    const said = receiver.received.filter((r) => r.conversationId === clerk.conversationId).map((r) => toReply(r.activity).text);
+    expect(await jobsIn(fixture.app, clerk)).toEqual([{ action: 'storage.receive_goods', status: 'succeeded' }]);
+    expect((await orderRow(fixture.app, vars.po))?.received).toEqual(['20.000']);
+    const said = fixture.receiver.received.filter((r) => r.conversationId === clerk.conversationId).map((r) => toReply(r.activity).text);
     expect(said.filter((s) => /^On it: job \d+/.test(s))).toHaveLength(1);
     expect(said.filter((s) => /📦 GR-\d+ booked/.test(s))).toHaveLength(1);
   });
 
   it.skipIf(target.skip)('the action factory works for a spreadsheet row: { po, lines } → check → executeWrite, once per key', async () => {
-    const buyer = new ChatUser(() => app.url, receiver, 'buyer-sheet', 'Sheet Buyer');
+    const buyer = new ChatUser(() => fixture.app.url, fixture.receiver, 'buyer-sheet', 'Sheet Buyer');
     await buyer.say('order 20 units of SKU-1001 from Acme Corp');
     await buyer.click('Confirm');
     const [placed] = await buyer.waitForNotification(/✅ PO-\d+ is placed/);
@@ -431,9 +414,9 @@ describe.each(targets)('receiving goods on $name', (target) => {
       actor: { id: 'wendy', name: 'Wendy (clerk)', roles: roles.rolesOf('wendy') },
       origin: { channelId: 'excel', conversationId: 'import-1' },
       env: {
-        db: app.db.dataSource,
-        jobs: app.jobs,
-        masterData: new MasterDataStore(app.db.dataSource),
+        db: fixture.app.db.dataSource,
+        jobs: fixture.app.jobs,
+        masterData: new MasterDataStore(fixture.app.db.dataSource),
         roles,
         settings: { approvalThreshold: 10_000, currency: 'USD' },
         now: () => new Date(),
@@ -458,9 +441,9 @@ describe.each(targets)('receiving goods on $name', (target) => {
     const [first, again] = [await executeWrite(action, check.slots, ctx, key), await executeWrite(action, check.slots, ctx, key)];
     expect(first.replayed).toBe(false);
     expect(again).toMatchObject({ replayed: true, jobId: first.jobId, reply: first.reply });
-    await eventually(async () => (await orderRow(app, po))?.status === 'received', 15_000, `${po} received`);
+    await eventually(async () => (await orderRow(fixture.app, po))?.status === 'received', 15_000, `${po} received`);
     const booked = await rows(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT l.bin_code, l.quantity::text AS quantity FROM goods_receipt_lines l JOIN goods_receipts r ON r.id = l.receipt_id
        JOIN purchase_orders po ON po.id = r.po_id WHERE po.number = $1`,
       [po],
@@ -574,33 +557,16 @@ const STOCK: Case[] = [
 ];
 
 describe.each(targets)('stock levels and transfers on $name', (target) => {
-  let t: TestDatabase;
-  let receiver: ConnectorReceiver;
-  let app: RunningApp;
-
-  beforeAll(async () => {
-    if (target.skip) return;
-    t = await target.create();
-    await t.db.close();
-    receiver = new ConnectorReceiver();
-    await receiver.start();
-    app = await startProcurementApp(t.config, { USER_ROLES: ROLES, JOB_WORKERS: '2' });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await t?.dispose();
-  });
+  const fixture = useSkillApp(target, { USER_ROLES: ROLES, JOB_WORKERS: '2' });
 
   it.skipIf(target.skip).each(STOCK.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    await play(app, receiver, c);
+    await play(fixture.app, fixture.receiver, c);
   });
 
   it.skipIf(target.skip)('two clerks confirm transfers that together would go negative at the same time: exactly one wins', async () => {
-    const before = (await stockBalances(app.db.dataSource, { warehouse: 'WH-A', sku: 'SKU-1001' })).reduce((s, r) => s + r.quantity, 0);
+    const before = (await stockBalances(fixture.app.db.dataSource, { warehouse: 'WH-A', sku: 'SKU-1001' })).reduce((s, r) => s + r.quantity, 0);
     expect(before).toBe(1100); // 1,050 in A-01-01 + 50 in A-03-01 after the cases above
-    const clerks = [new ChatUser(() => app.url, receiver, 'wendy', 'Wendy (clerk)'), new ChatUser(() => app.url, receiver, 'walt', 'Walt (clerk)')];
+    const clerks = [new ChatUser(() => fixture.app.url, fixture.receiver, 'wendy', 'Wendy (clerk)'), new ChatUser(() => fixture.app.url, fixture.receiver, 'walt', 'Walt (clerk)')];
     for (const clerk of clerks) {
       expect(allText(await clerk.say('move 1000 SKU-1001 from WH-A to WH-C'))).toMatch(/Left at source: 100 pieces/);
     }
@@ -612,20 +578,20 @@ describe.each(targets)('stock levels and transfers on $name', (target) => {
     expect(loser).toMatch(
       /^❌ I couldn't move 1,000 pieces of steel bearings 6204 \(SKU-1001\) from WH-A Main: only 100 pieces on hand there now — the stock changed after you confirmed \(another transfer came first\)\. Nothing was moved\./,
     );
-    const after = await stockBalances(app.db.dataSource, { sku: 'SKU-1001' });
+    const after = await stockBalances(fixture.app.db.dataSource, { sku: 'SKU-1001' });
     expect(after.filter((r) => r.warehouse === 'WH-A').reduce((s, r) => s + r.quantity, 0)).toBe(100);
     expect(after.filter((r) => r.warehouse === 'WH-C').reduce((s, r) => s + r.quantity, 0)).toBe(1000);
     const jobs = await rows<{ status: string }>(
-      app.db.dataSource,
+      fixture.app.db.dataSource,
       `SELECT status FROM automation_jobs WHERE action = 'storage.transfer_stock' AND conversation_id = ANY($1::text[]) ORDER BY status`,
       [clerks.map((c) => c.conversationId)],
     );
     expect(jobs.map((j) => j.status)).toEqual(['failed', 'succeeded']);
-    await expectLedgerConsistent(app);
+    await expectLedgerConsistent(fixture.app);
   });
 
   it.skipIf(target.skip)('in the database: a transfer waits for a concurrent one on the same stock, then sees the reduced balance', async () => {
-    const ds = app.db.dataSource;
+    const ds = fixture.app.db.dataSource;
     const req = { sku: 'SKU-1004', quantity: 40, fromWarehouse: 'WH-B', toWarehouse: 'WH-C' }; // 60 pallets in WH-B
     const meta = { jobId: null, actor: 'test' };
     let booked!: () => void;
@@ -647,12 +613,12 @@ describe.each(targets)('stock levels and transfers on $name', (target) => {
     expect(a.status).toBe('moved');
     expect(b).toEqual({ status: 'insufficient', onHand: 20 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(await balance(app, 'WH-B', 'B-01-01', 'SKU-1004')).toBe(20);
-    await expectLedgerConsistent(app);
+    expect(await balance(fixture.app, 'WH-B', 'B-01-01', 'SKU-1004')).toBe(20);
+    await expectLedgerConsistent(fixture.app);
   });
 
   it.skipIf(target.skip)('the database itself refuses a negative balance and any change to the ledger', async () => {
-    const ds = app.db.dataSource;
+    const ds = fixture.app.db.dataSource;
     await expect(
       rows(
         ds,
@@ -661,13 +627,13 @@ describe.each(targets)('stock levels and transfers on $name', (target) => {
     ).rejects.toThrow(/check constraint/);
     await expect(rows(ds, `UPDATE stock_movements SET quantity = 1 WHERE kind = 'opening'`)).rejects.toThrow(/append-only/);
     await expect(rows(ds, `DELETE FROM stock_movements`)).rejects.toThrow(/append-only/);
-    expect(await balance(app, 'WH-C', 'C-01-01', 'SKU-1005')).toBe(24);
+    expect(await balance(fixture.app, 'WH-C', 'C-01-01', 'SKU-1005')).toBe(24);
     // An outgoing movement within the balance is fine (the first ledger trigger refused every one).
     await rows(
       ds,
       `INSERT INTO stock_movements (sku, warehouse_code, bin_code, quantity, kind, actor) VALUES ('SKU-1005', 'WH-C', 'C-01-01', -4, 'issue', 'test')`,
     );
-    expect(await balance(app, 'WH-C', 'C-01-01', 'SKU-1005')).toBe(20);
-    await expectLedgerConsistent(app);
+    expect(await balance(fixture.app, 'WH-C', 'C-01-01', 'SKU-1005')).toBe(20);
+    await expectLedgerConsistent(fixture.app);
   });
 });

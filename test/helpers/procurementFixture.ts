@@ -7,12 +7,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll } from 'vitest';
+import { ConnectorReceiver } from '../../src/chat/connectorReceiver.js';
 import type { BotRecognizer } from '../../src/bot/bots/recognizer.js';
 import type { MasterData } from '../../src/nlu/entities/masterData.js';
 import { loadNlu, type NluPipeline } from '../../src/nlu/NluPipeline.js';
 import type { RunningApp, StartOptions } from '../../src/app.js';
 import type { DatabaseConfig } from '../../src/db/database.js';
 import { execute } from '../../src/db/sql.js';
+import type { DatabaseTarget, TestDatabase } from './databases.js';
 import { IntentTableRecognizer } from './intentTable.js';
 import { startTestApp } from './testApp.js';
 
@@ -198,4 +201,78 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** What `useSkillApp` / `useChatDatabase` set up for one describe block; read it inside hooks and tests. */
+export interface SkillAppFixture {
+  /** The fresh database (its own handle is closed: the app opens the database itself). */
+  readonly db: TestDatabase;
+  /** The channel the chat users' replies and proactive notifications arrive at. */
+  readonly receiver: ConnectorReceiver;
+  /** The running server (`useSkillApp` only). */
+  readonly app: RunningApp;
+}
+
+/**
+ * Registers beforeAll/afterAll for a describe block on one database target: a fresh database, a
+ * ConnectorReceiver, and — when `start` is given — the app, then `afterStart`. The app is closed
+ * before the receiver stops and the database is disposed. Nothing happens on a skipped target.
+ */
+function registerFixture(
+  target: DatabaseTarget,
+  start?: (db: TestDatabase) => Promise<RunningApp>,
+  afterStart?: (app: RunningApp) => Promise<void>,
+): SkillAppFixture {
+  let db: TestDatabase | undefined;
+  let receiver: ConnectorReceiver | undefined;
+  let app: RunningApp | undefined;
+  beforeAll(async () => {
+    if (target.skip) return;
+    db = await target.create();
+    await db.db.close(); // one PGlite process per directory: the app opens it again
+    receiver = new ConnectorReceiver();
+    await receiver.start();
+    if (start) app = await start(db);
+    if (app && afterStart) await afterStart(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver?.stop();
+    await db?.dispose();
+  });
+  return {
+    get db() {
+      return db!;
+    },
+    get receiver() {
+      return receiver!;
+    },
+    get app() {
+      return app!;
+    },
+  };
+}
+
+/**
+ * The demo-data server for one describe block (see startProcurementApp); `env` may be a function
+ * when it depends on something started in an earlier beforeAll. `afterStart` runs extra set-up
+ * (e.g. seeding) once the app is up.
+ *
+ *   describe.each(targets)('… on $name', (target) => {
+ *     const fixture = useSkillApp(target, { USER_ROLES: ROLES });
+ *     it.skipIf(target.skip)('…', async () => { new ChatUser(() => fixture.app.url, fixture.receiver, …) });
+ *   });
+ */
+export function useSkillApp(
+  target: DatabaseTarget,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  options: StartOptions = {},
+  afterStart?: (app: RunningApp) => Promise<void>,
+): SkillAppFixture {
+  return registerFixture(target, (db) => startProcurementApp(db.config, typeof env === 'function' ? env() : env, options), afterStart);
+}
+
+/** The database and receiver only, for tests that start (and close) an app of their own each. */
+export function useChatDatabase(target: DatabaseTarget): Omit<SkillAppFixture, 'app'> {
+  return registerFixture(target);
 }
