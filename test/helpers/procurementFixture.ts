@@ -103,7 +103,8 @@ export const TEST_INTENTS: Record<string, string> = {
   'HS code for widgets': 'customs.classify_goods',
   'what is the duty on 10,000,000,000,000 dollars of solar inverters from China': 'customs.classify_goods',
   'HS code for <script>alert(1)</script> gloves': 'customs.classify_goods',
-  // The classifier gives up on this one: the LLM fallback test takes over from here.
+  // Stands in for a message the classifier gives up on, so the LLM fallback path runs (the shipped
+  // model actually reads this one as procurement.create_order; the table's answer wins, see below).
   'hands are getting dirty, get globex to send 20 boxes of gloves': 'out_of_scope',
 };
 
