@@ -116,6 +116,7 @@ describe.each(targets)('Excel workflows on $name', (target) => {
 
     const done = await user.click('Place 2 orders');
     expect(allText(done)).toMatch(/^On it: 2 jobs are working on 2 orders from "orders\.xlsx" \(row 2 → job \d+, row 7 → job \d+\)\. I'll tell you here as each one finishes\./);
+
     expect(allText(done)).toMatch(/Skipped: 7 rows \(3, 4, 5, 6, 8, 9 and 10\)\./);
     const jobs = await eventually(async () => {
       const list = await jobsOf(user);
@@ -155,6 +156,28 @@ describe.each(targets)('Excel workflows on $name', (target) => {
     await eventually(async () => ((await jobsOf(user)).length === 4 ? true : undefined), 10_000, 'four jobs');
     await new Promise((r) => setTimeout(r, 300));
     expect(await jobsOf(user)).toHaveLength(4);
+  });
+
+  it.skipIf(target.skip)('replies through the connector (as Teams and Web Chat get them): the report card is replaced by who decided', async () => {
+    const user = newUser();
+    // Its own file (a sheet name no other test uses): the same bytes again would be "already imported".
+    const bytes = await workbook(ORDER_LINES, 'Connector orders');
+    // No expectReplies: the bot POSTs its replies to the channel and gets their ids back.
+    await user.send(user.activity({ text: '', attachments: [{ contentType: XLSX, name: 'orders.xlsx', contentUrl: asDataUrl(bytes) }] }));
+    const card = await fixture.receiver.waitFor(1, 15_000, (r) => r.conversationId === user.conversationId && r.method === 'POST' && /Place 2 orders/.test(JSON.stringify(r.activity.attachments)));
+    const cardActivity = card[0]!.activity;
+    const cardJson = JSON.stringify(cardActivity.attachments);
+    const run = /"data":(\{[^}]*"verb":"excel\.run"[^}]*\})/.exec(cardJson);
+    expect(run).not.toBeNull();
+    await user.send(user.activity({ text: '', value: JSON.parse(run![1]!) }));
+    const [update] = await fixture.receiver.waitFor(1, 15_000, (r) => r.conversationId === user.conversationId && r.method === 'PUT');
+    expect(cardActivity.id).toBeTruthy();
+    expect(update!.activity.id).toBe(cardActivity.id);
+    const updated = JSON.stringify(update!.activity.attachments);
+    expect(updated).toMatch(/Confirmed by Alice Buyer/);
+    expect(updated).toMatch(/Row 2/); // the report stays readable…
+    expect(updated).not.toMatch(/Action\.Submit/); // …without its buttons
+    await eventually(async () => ((await jobsOf(user)).length === 2 ? true : undefined), 20_000, 'two jobs');
   });
 
   it.skipIf(target.skip)('two confirmations at the same time start each row once', async () => {

@@ -5,7 +5,8 @@ import { currentTrace } from '../../tracing/turnTrace.js';
 import { CANCEL_VERB, EXCEL_LIMITS, ExcelImports, looksLikeSpreadsheet, RUN_VERB } from '../../skills/excel/index.js';
 import { assertXlsxName, ExcelFileError } from '../../skills/excel/workbook.js';
 import type { SkillRegistry } from '../../skills/registry.js';
-import type { CardSubmit, SkillContext, SkillReply } from '../../skills/types.js';
+import type { CardSpec, CardSubmit, SkillContext, SkillReply } from '../../skills/types.js';
+import { settleCard } from '../cards/cardOutcome.js';
 import { isAffirmative, isCancel, isNegative, sendReply } from '../dialogs/turnInput.js';
 import { describeAttachment, fileAttachments, InboundFileError, readAttachment, type FetchPolicy } from './inbound.js';
 import type { FileLinks } from './links.js';
@@ -15,6 +16,9 @@ import { useFileLinks } from './outbound.js';
 interface PendingImport {
   id?: string;
   at?: number;
+  /** The report card's activity id and content, to replace it by its outcome once decided. */
+  cardId?: string;
+  card?: CardSpec;
 }
 
 /** What the server gives the bot for files: where exports are served, how inbound files are fetched. */
@@ -100,12 +104,13 @@ export class FileTurns {
     const described = describeAttachment(chosen);
     if (files.length > 1) notes.push(`I read one file at a time, so I took "${described.name}".`);
     let reply: SkillReply;
+    let importId: string | undefined;
     try {
       assertXlsxName(described); // before downloading anything
       const file = await readAttachment(chosen, context.activity, this.deps.fetchPolicy ?? DEFAULT_FETCH_POLICY);
       const received = await this.imports.receive(file, text, this.deps.skillContext(context));
-      if (received.importId) await this.pending.set(context, { id: received.importId, at: Date.now() });
       reply = received.reply;
+      if (received.importId) importId = received.importId;
     } catch (err) {
       if (err instanceof ExcelFileError || err instanceof InboundFileError) {
         this.deps.logger.info({ file: described.name, reason: err.message }, 'excel: file not imported');
@@ -113,7 +118,8 @@ export class FileTurns {
       } else throw err;
     }
     if (notes.length > 0) reply = { ...reply, text: `${notes.join(' ')}\n${reply.text}`, ...(reply.cardText ? { cardText: `${notes.join(' ')} ${reply.cardText}` } : {}) };
-    await sendReply(context, reply);
+    const cardId = await sendReply(context, reply);
+    if (importId) await this.pending.set(context, { id: importId, at: Date.now(), cardId, card: reply.card });
   }
 
   private async decide(context: TurnContext, importId: string, run: boolean): Promise<void> {
@@ -121,7 +127,12 @@ export class FileTurns {
     const ctx = this.deps.skillContext(context);
     const decision = run ? await this.imports.confirm(importId, ctx) : await this.imports.cancel(importId, ctx);
     // Someone else's click (or an unknown import) leaves the conversation's pending import as it was.
-    if (decision.settled && (await this.pending.get(context, {})).id === importId) await this.pending.delete(context);
+    const pending = await this.pending.get(context, {});
+    if (decision.settled && pending.id === importId) {
+      await this.pending.delete(context);
+      // The report card says who decided, without its buttons (as confirmation cards do).
+      await settleCard(context, { id: pending.cardId, card: pending.card }, { kind: 'decided', verb: run ? 'confirm' : 'cancel' });
+    }
     await sendReply(context, decision.reply);
   }
 }
