@@ -134,7 +134,7 @@ const CASES: Case[] = [
     name: 'Edit on the card, then a change, then a new confirmation',
     steps: [
       { say: 'order 20 units of SKU-1001 from Acme Corp', expect: [/Deliver to: WH-A Main/] },
-      { click: 'Edit', expect: [/^What would you like to change\?/] },
+      { click: 'Edit', expect: [/^What would you like to change\? For example "make it 300", "from Globex instead" or "ship to Dallas"\./] },
       { say: 'ship to Dallas', expect: [/Deliver to: WH-B Dallas/] },
       { click: 'Confirm', expect: [/^On it: job \d+/] },
     ],

@@ -500,6 +500,10 @@ const STOCK: Case[] = [
         ],
         buttons: ['Confirm', 'Edit', 'Cancel'],
       },
+      // Edit offers storage examples (not procurement's), and a correction re-confirms.
+      { click: 'Edit', expect: [/^What would you like to change\? For example "make it 50" or "from bin A-01-01 to bin A-03-01"\./] },
+      { say: 'make it 90', expect: [/Move this stock\?/, /Quantity: 90 pieces/] },
+      { say: 'make it 100', expect: [/Move this stock\?/, /Quantity: 100 pieces/] },
       { click: 'Confirm', expect: [/^On it: job \d+ is moving 100 SKU-1001 from WH-A to WH-B\./] },
       {
         notify:

@@ -157,6 +157,8 @@ interface ActionBase<T> {
   schema: z.ZodType<T>;
   /** Help shown when the user types "help" in the middle of this action. */
   help: string;
+  /** Examples of corrections, for "What would you like to change?" after Edit (e.g. `"make it 300"`). */
+  editExamples?: string;
   /** Reads slots from an utterance into the draft (the first message, an answer, a correction). */
   extract(input: ExtractInput, draft: Draft): Draft;
   /** Validates the draft against master data, permissions and state. Must not hold a transaction. */

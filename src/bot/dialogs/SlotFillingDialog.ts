@@ -30,7 +30,8 @@ interface State {
 }
 
 const MAX_MISSES = 3;
-const EDIT_QUESTION = 'What would you like to change? For example "make it 300", "from Globex instead" or "ship to Dallas".';
+const editQuestion = (action: ActionDef) =>
+  action.editExamples ? `What would you like to change? For example ${action.editExamples}.` : 'What would you like to change?';
 
 /**
  * Fills an action's slots: reads what the first message already says, then asks only for what is
@@ -51,7 +52,7 @@ export class SlotFillingDialog extends Dialog<SlotFillingOptions> {
     const state: State = { action: options.action, draft: { ...options.draft }, misses: 0 };
     dc.activeDialog!.state = state;
     if (options.initial) state.draft = action.extract(options.initial, state.draft);
-    if (options.expecting === 'edit') return this.ask(dc, state, 'edit', EDIT_QUESTION);
+    if (options.expecting === 'edit') return this.ask(dc, state, 'edit', editQuestion(action));
     return this.step(dc, state);
   }
 

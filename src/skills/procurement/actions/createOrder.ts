@@ -39,6 +39,7 @@ export function createOrderAction(): WriteAction<CreateOrderSlots> {
       'You can also say where to deliver ("ship to Dallas"; default WH-A Main) and when you need it. ' +
       'Correct anything at any time ("make it 300", "from Globex instead"), or say "cancel" to stop.',
     extract: extractCreateOrder,
+    editExamples: '"make it 300", "from Globex instead" or "ship to Dallas"',
 
     async check(draft: Draft, ctx: SkillContext): Promise<CheckResult<CreateOrderSlots>> {
       if (!ctx.actor.roles.some((r) => r === 'buyer' || r === 'admin')) {

@@ -187,6 +187,7 @@ export function receiveGoodsAction(): WriteAction<ReceiveGoodsSlots> {
       '("400 SKU-1001 and 10 SKU-1005", or "everything"). I put each product in the bin that already holds it, else in a free one; ' +
       `name a bin ("into bin A-03-01") or another warehouse to override. Up to ${pct} over the order is accepted and noted. Say "cancel" to stop.`,
     extract: extractReceipt,
+    editExamples: '"make it 30", "15 SKU-1001" or "into bin A-03-01"',
 
     async check(input, ctx) {
       if (!canHandleStock(ctx.actor)) return { status: 'refuse', reply: notAllowed(ctx.actor, 'receive goods') };

@@ -92,6 +92,7 @@ export function transferStockAction(): WriteAction<TransferStockSlots> {
       'To move stock tell me the product, how many, from where and to where, e.g. "move 100 SKU-1001 from WH-A to WH-B" or ' +
       '"move 50 SKU-1001 from bin A-01-01 to bin A-03-01". Without a bin I take from the bins holding most and put it where that product already is, else in a free bin. Say "cancel" to stop.',
     extract: extractTransfer,
+    editExamples: '"make it 50" or "from bin A-01-01 to bin A-03-01"',
 
     async check(draft, ctx) {
       if (!canHandleStock(ctx.actor)) return { status: 'refuse', reply: notAllowed(ctx.actor, 'move stock') };
