@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { execute } from '../../db/sql.js';
+import { DeliveryClaims } from '../../db/deliveryClaims.js';
 
 /**
- * Slack event de-duplication on `event_id`, in Postgres (table `slack_events`), so it holds
- * across restarts and across replicas.
+ * Slack event de-duplication on `event_id` (table `slack_events`, see src/db/deliveryClaims.ts).
  *
  * Slack re-sends an event (`x-slack-retry-num: 1, 2, 3`, immediately, after ~1 and ~5 minutes)
  * when it did not get a 2xx within 3 s. The first delivery *claims* the id in one atomic statement;
@@ -30,60 +29,31 @@ export interface SlackEventStoreOptions {
 }
 
 export class SlackEventStore implements SlackEventDedupe {
-  private readonly ttlMs: number;
-  private readonly leaseMs: number;
-  private readonly pruneEveryMs: number;
-  private lastPrune = 0;
+  private readonly claims: DeliveryClaims;
 
-  constructor(
-    private readonly db: DataSource,
-    options: SlackEventStoreOptions = {},
-  ) {
-    this.ttlMs = options.ttlMs ?? 60 * 60_000;
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.pruneEveryMs = options.pruneEveryMs ?? 10 * 60_000;
+  constructor(db: DataSource, options: SlackEventStoreOptions = {}) {
+    this.claims = new DeliveryClaims(
+      db,
+      { table: 'slack_events', keyColumns: ['event_id'], extraColumns: ['team_id', 'event_type'] },
+      { ttlMs: options.ttlMs ?? 60 * 60_000, leaseMs: options.leaseMs ?? 30_000, pruneEveryMs: options.pruneEveryMs },
+    );
   }
 
   async claim(eventId: string, info: { teamId?: string; eventType?: string } = {}): Promise<ClaimResult> {
-    const { rows } = await execute<{ attempts: number }>(
-      this.db,
-      `INSERT INTO slack_events (event_id, team_id, event_type, status, attempts, claimed_at, expires_at)
-       VALUES ($1, $2, $3, 'processing', 1, now(), now() + $4 * interval '1 millisecond')
-       ON CONFLICT (event_id) DO UPDATE
-         SET status = 'processing', attempts = slack_events.attempts + 1, claimed_at = now(),
-             finished_at = NULL, expires_at = EXCLUDED.expires_at
-       WHERE slack_events.status = 'failed'
-          OR slack_events.expires_at < now()
-          OR (slack_events.status = 'processing' AND slack_events.claimed_at < now() - $5 * interval '1 millisecond')
-       RETURNING attempts`,
-      [eventId, info.teamId ?? null, info.eventType ?? null, this.ttlMs, this.leaseMs],
-    );
-    this.maybePrune();
-    const row = rows[0];
-    return row ? { claimed: true, attempt: Number(row.attempts) } : { claimed: false };
+    const attempt = await this.claims.claim([eventId], [info.teamId ?? null, info.eventType ?? null]);
+    return attempt === undefined ? { claimed: false } : { claimed: true, attempt };
   }
 
-  async complete(eventId: string): Promise<void> {
-    await execute(this.db, `UPDATE slack_events SET status = 'done', finished_at = now(), error = NULL WHERE event_id = $1`, [eventId]);
+  complete(eventId: string): Promise<void> {
+    return this.claims.complete([eventId]);
   }
 
-  async fail(eventId: string, error: string): Promise<void> {
-    await execute(this.db, `UPDATE slack_events SET status = 'failed', finished_at = now(), error = $2 WHERE event_id = $1`, [
-      eventId,
-      error.slice(0, 1000),
-    ]);
+  fail(eventId: string, error: string): Promise<void> {
+    return this.claims.fail([eventId], error);
   }
 
   /** Deletes expired rows; returns how many. */
-  async prune(): Promise<number> {
-    this.lastPrune = Date.now();
-    const { rowCount } = await execute(this.db, 'DELETE FROM slack_events WHERE expires_at < now()');
-    return rowCount;
-  }
-
-  private maybePrune(): void {
-    if (Date.now() - this.lastPrune < this.pruneEveryMs) return;
-    this.lastPrune = Date.now();
-    this.prune().catch(() => undefined); // best effort; expired rows are ignored by claim anyway
+  prune(): Promise<number> {
+    return this.claims.prune();
   }
 }

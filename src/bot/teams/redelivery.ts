@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { execute } from '../../db/sql.js';
+import { DeliveryClaims } from '../../db/deliveryClaims.js';
 
 /**
- * Re-delivery guard for Bot Framework activities, in Postgres (table `inbound_activities`), so it
- * holds across restarts and replicas.
+ * Re-delivery guard for Bot Framework activities (table `inbound_activities`, see
+ * src/db/deliveryClaims.ts).
  *
  * Teams re-sends an activity the bot did not answer within 15 seconds, with the same id. The first
  * delivery *claims* (channel, conversation, activity id) in one atomic statement; a re-delivery
@@ -27,67 +27,33 @@ export interface InboundActivityStoreOptions {
 }
 
 export class InboundActivityStore {
-  private readonly ttlMs: number;
-  private readonly leaseMs: number;
-  private readonly pruneEveryMs: number;
-  private lastPrune = 0;
+  private readonly claims: DeliveryClaims;
 
-  constructor(
-    private readonly db: DataSource,
-    options: InboundActivityStoreOptions = {},
-  ) {
-    this.ttlMs = options.ttlMs ?? 60 * 60_000;
-    this.leaseMs = options.leaseMs ?? 2 * 60_000;
-    this.pruneEveryMs = options.pruneEveryMs ?? 10 * 60_000;
+  constructor(db: DataSource, options: InboundActivityStoreOptions = {}) {
+    this.claims = new DeliveryClaims(
+      db,
+      { table: 'inbound_activities', keyColumns: ['channel_id', 'conversation_id', 'activity_id'] },
+      { ttlMs: options.ttlMs ?? 60 * 60_000, leaseMs: options.leaseMs ?? 2 * 60_000, pruneEveryMs: options.pruneEveryMs },
+    );
   }
 
   /** True when this delivery should be processed (first one, or the earlier one failed / was abandoned). */
   async claim(key: InboundActivityKey): Promise<boolean> {
-    const { rows } = await execute(
-      this.db,
-      `INSERT INTO inbound_activities (channel_id, conversation_id, activity_id, status, attempts, claimed_at, expires_at)
-       VALUES ($1, $2, $3, 'processing', 1, now(), now() + $4 * interval '1 millisecond')
-       ON CONFLICT (channel_id, conversation_id, activity_id) DO UPDATE
-         SET status = 'processing', attempts = inbound_activities.attempts + 1, claimed_at = now(),
-             finished_at = NULL, expires_at = EXCLUDED.expires_at
-       WHERE inbound_activities.status = 'failed'
-          OR inbound_activities.expires_at < now()
-          OR (inbound_activities.status = 'processing' AND inbound_activities.claimed_at < now() - $5 * interval '1 millisecond')
-       RETURNING attempts`,
-      [key.channelId, key.conversationId, key.activityId, this.ttlMs, this.leaseMs],
-    );
-    this.maybePrune();
-    return rows.length > 0;
+    return (await this.claims.claim(keyOf(key))) !== undefined;
   }
 
-  async complete(key: InboundActivityKey): Promise<void> {
-    await execute(
-      this.db,
-      `UPDATE inbound_activities SET status = 'done', finished_at = now(), error = NULL
-       WHERE channel_id = $1 AND conversation_id = $2 AND activity_id = $3`,
-      [key.channelId, key.conversationId, key.activityId],
-    );
+  complete(key: InboundActivityKey): Promise<void> {
+    return this.claims.complete(keyOf(key));
   }
 
-  async fail(key: InboundActivityKey, error: string): Promise<void> {
-    await execute(
-      this.db,
-      `UPDATE inbound_activities SET status = 'failed', finished_at = now(), error = $4
-       WHERE channel_id = $1 AND conversation_id = $2 AND activity_id = $3`,
-      [key.channelId, key.conversationId, key.activityId, error.slice(0, 1000)],
-    );
+  fail(key: InboundActivityKey, error: string): Promise<void> {
+    return this.claims.fail(keyOf(key), error);
   }
 
   /** Deletes expired rows; returns how many. */
-  async prune(): Promise<number> {
-    this.lastPrune = Date.now();
-    const { rowCount } = await execute(this.db, 'DELETE FROM inbound_activities WHERE expires_at < now()');
-    return rowCount;
-  }
-
-  private maybePrune(): void {
-    if (Date.now() - this.lastPrune < this.pruneEveryMs) return;
-    this.lastPrune = Date.now();
-    this.prune().catch(() => undefined); // best effort; expired rows are ignored by claim anyway
+  prune(): Promise<number> {
+    return this.claims.prune();
   }
 }
+
+const keyOf = (k: InboundActivityKey) => [k.channelId, k.conversationId, k.activityId];

@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { execute } from '../../db/sql.js';
 import { statusLabel } from '../format.js';
-import { listOrders, type OrderFilter, type OrderSummary } from '../procurement/orders.js';
+import { listOrders, orderLines, type OrderFilter } from '../procurement/orders.js';
 import type { SkillFile } from '../types.js';
 import { EXCEL_LIMITS } from './limits.js';
 import { xlsxFile, type ExportSheet } from './writer.js';
@@ -23,7 +22,9 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 /** Every order matching `filter` (up to the export limit), one row per order plus a sheet of their lines. */
 export async function ordersExport(db: DataSource, filter: Omit<OrderFilter, 'limit'>, baseName: string, now: Date): Promise<OrdersExport> {
   const { orders, total } = await listOrders(db, { ...filter, limit: EXCEL_LIMITS.maxExportRows });
-  const lines = await orderLines(db, orders);
+  const linesByOrder = await orderLines(db, orders.map((o) => o.id));
+  // The orders' own order (newest first), then line by line.
+  const lines = orders.flatMap((o) => (linesByOrder.get(o.id) ?? []).map((l) => ({ order: o.number, ...l })));
   const sheets: ExportSheet[] = [
     {
       name: 'Orders',
@@ -67,34 +68,10 @@ export async function ordersExport(db: DataSource, filter: Omit<OrderFilter, 'li
         { header: 'Amount', width: 14, numFmt: '#,##0.00' },
         { header: 'Received', width: 10, numFmt: '#,##0.###' },
       ],
-      rows: lines.map((l) => [l.number, l.line_no, l.sku, l.name, Number(l.quantity), l.unit, Number(l.unit_price), Number(l.amount), Number(l.received_quantity)]),
+      rows: lines.map((l) => [l.order, l.lineNo, l.sku, l.productName, l.quantity, l.unit, l.unitPrice, l.amount, l.receivedQuantity]),
     },
   ];
   return { file: await xlsxFile(`${baseName}-${day(now)}.xlsx`, sheets), orders: orders.length, truncated: total > orders.length };
-}
-
-async function orderLines(db: DataSource, orders: readonly OrderSummary[]) {
-  if (orders.length === 0) return [];
-  const { rows } = await execute<{
-    number: string;
-    line_no: number;
-    sku: string;
-    name: string;
-    quantity: string;
-    unit: string;
-    unit_price: string;
-    amount: string;
-    received_quantity: string;
-  }>(
-    db,
-    `SELECT po.number, l.line_no, l.sku, p.name, l.quantity, l.unit, l.unit_price, l.amount, l.received_quantity
-     FROM purchase_order_lines l JOIN purchase_orders po ON po.id = l.po_id JOIN products p ON p.sku = l.sku
-     WHERE l.po_id = ANY($1::bigint[])`,
-    [orders.map((o) => o.id)],
-  );
-  // The orders' own order (newest first), then line by line.
-  const rank = new Map(orders.map((o, i) => [o.number, i]));
-  return rows.sort((a, b) => rank.get(a.number)! - rank.get(b.number)! || a.line_no - b.line_no);
 }
 
 /** A bin's stock, as the storage skill reads it (`stockBalances`). */

@@ -135,7 +135,16 @@ export async function findOrder(target: Target, number: string, options: { lock?
   );
   const row = rows[0];
   if (!row) return undefined;
-  const lines = await execute<{
+  const id = Number(row.id);
+  return toOrder(row, (await orderLines(target, [id])).get(id) ?? []);
+}
+
+/** The lines of some orders (by id), each order's in line order. */
+export async function orderLines(target: Target, orderIds: readonly number[]): Promise<Map<number, OrderLine[]>> {
+  const byOrder = new Map<number, OrderLine[]>();
+  if (orderIds.length === 0) return byOrder;
+  const { rows } = await execute<{
+    po_id: string;
     line_no: number;
     sku: string;
     name: string;
@@ -146,13 +155,14 @@ export async function findOrder(target: Target, number: string, options: { lock?
     received_quantity: string;
   }>(
     target,
-    `SELECT l.line_no, l.sku, p.name, l.quantity, l.unit, l.unit_price, l.amount, l.received_quantity
-     FROM purchase_order_lines l JOIN products p ON p.sku = l.sku WHERE l.po_id = $1 ORDER BY l.line_no`,
-    [row.id],
+    `SELECT l.po_id, l.line_no, l.sku, p.name, l.quantity, l.unit, l.unit_price, l.amount, l.received_quantity
+     FROM purchase_order_lines l JOIN products p ON p.sku = l.sku WHERE l.po_id = ANY($1::bigint[]) ORDER BY l.po_id, l.line_no`,
+    [orderIds],
   );
-  return toOrder(
-    row,
-    lines.rows.map((l) => ({
+  for (const l of rows) {
+    const id = Number(l.po_id);
+    if (!byOrder.has(id)) byOrder.set(id, []);
+    byOrder.get(id)!.push({
       lineNo: l.line_no,
       sku: l.sku,
       productName: l.name,
@@ -161,8 +171,9 @@ export async function findOrder(target: Target, number: string, options: { lock?
       unitPrice: Number(l.unit_price),
       amount: Number(l.amount),
       receivedQuantity: Number(l.received_quantity),
-    })),
-  );
+    });
+  }
+  return byOrder;
 }
 
 export interface OrderFilter {
