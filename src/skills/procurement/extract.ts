@@ -19,7 +19,7 @@ export function entitiesOf(input: ExtractInput, type: string): SkillEntity[] {
 }
 
 /** The text with every entity span blanked out (so numbers inside ids don't count). */
-function withoutEntities(input: ExtractInput): string {
+export function withoutEntities(input: ExtractInput): string {
   let text = input.text;
   for (const e of input.entities) text = text.slice(0, e.start) + ' '.repeat(e.end - e.start) + text.slice(e.end);
   return text;
@@ -37,18 +37,13 @@ export function isCorrection(text: string): boolean {
   return CORRECTION.test(text);
 }
 
-function quantityValue(e: SkillEntity): number | undefined {
+export function quantityValue(e: SkillEntity): number | undefined {
   const v = e.value as { amount?: unknown } | undefined;
   return typeof v?.amount === 'number' ? v.amount : undefined;
 }
 
-/** Order lines, supplier, warehouse and date from an utterance, merged into the draft. */
-export function extractCreateOrder(input: ExtractInput, draft: Draft): Draft {
-  const d: Draft = { ...draft };
-  const lines: DraftLine[] = Array.isArray(d.lines) ? (d.lines as DraftLine[]).map((l) => ({ ...l })) : [];
-  const correction = isCorrection(input.text) || input.expecting === 'edit';
-
-  // Pair quantities with the product that follows them: "20 SKU-1001 and 5 gloves".
+/** Quantities paired with the product that follows them: "20 SKU-1001 and 5 gloves". */
+export function pairLines(input: ExtractInput): { found: DraftLine[]; leftover?: number } {
   const found: DraftLine[] = [];
   let pending: number | undefined;
   for (const e of input.entities.slice().sort(byStart)) {
@@ -58,7 +53,18 @@ export function extractCreateOrder(input: ExtractInput, draft: Draft): Draft {
       pending = undefined;
     }
   }
-  let leftover = pending;
+  return { found, leftover: pending };
+}
+
+/** Order lines, supplier, warehouse and date from an utterance, merged into the draft. */
+export function extractCreateOrder(input: ExtractInput, draft: Draft): Draft {
+  const d: Draft = { ...draft };
+  const lines: DraftLine[] = Array.isArray(d.lines) ? (d.lines as DraftLine[]).map((l) => ({ ...l })) : [];
+  const correction = isCorrection(input.text) || input.expecting === 'edit';
+
+  const paired = pairLines(input);
+  const found = paired.found;
+  let leftover = paired.leftover;
   if (leftover === undefined && found.length === 0 && (input.expecting === 'quantity' || correction || /^\s*\d[\d,.]*\s*$/.test(input.text))) {
     leftover = bareNumber(input);
   }

@@ -1,14 +1,9 @@
-import { bareNumber, entitiesOf, isCorrection } from '../procurement/extract.js';
+import { bareNumber, entitiesOf, isCorrection, pairLines, quantityValue, withoutEntities, type DraftLine } from '../procurement/extract.js';
 import type { Draft, ExtractInput, SkillEntity } from '../types.js';
 
+export type { DraftLine };
+
 /** Reading storage slots out of utterances: first requests, answers and corrections. */
-
-export interface DraftLine {
-  sku?: string;
-  quantity?: number;
-}
-
-const byStart = (a: SkillEntity, b: SkillEntity) => a.start - b.start;
 
 /** "everything", "all goods", "in full", "the rest": receive what is still expected. */
 const ALL = /\b(everything|every ?thing|all|in full|the rest|full (?:delivery|order|shipment|quantity)|complete(?:ly)?)\b/i;
@@ -17,21 +12,9 @@ const ALL = /\b(everything|every ?thing|all|in full|the rest|full (?:delivery|or
 const BIN_CODE = '[A-Za-z]{1,4}-\\d{2}(?:-\\d{2}){0,2}';
 const BIN = new RegExp(`(?:\\b(from|to|into|in|out of)\\s+)?(?:\\bbin\\s+)?\\b(${BIN_CODE})\\b`, 'gi');
 
-function quantityValue(e: SkillEntity): number | undefined {
-  const v = e.value as { amount?: unknown } | undefined;
-  return typeof v?.amount === 'number' ? v.amount : undefined;
-}
-
 function quantityUnit(e: SkillEntity): string | undefined {
   const v = e.value as { unit?: unknown } | undefined;
   return typeof v?.unit === 'string' ? v.unit : undefined;
-}
-
-/** The text with every entity span blanked out (so ids are not read as bins or numbers). */
-function withoutEntities(input: ExtractInput): string {
-  let text = input.text;
-  for (const e of input.entities) text = text.slice(0, e.start) + ' '.repeat(e.end - e.start) + text.slice(e.end);
-  return text;
 }
 
 export interface BinMention {
@@ -46,20 +29,6 @@ export function binMentions(input: ExtractInput): BinMention[] {
     out.push({ code: m[2]!.toUpperCase(), direction: word === 'from' || word === 'out of' ? 'from' : word ? 'to' : undefined });
   }
   return out;
-}
-
-/** Quantities paired with the product that follows them: "400 SKU-1001 and 10 battery packs". */
-function pairLines(input: ExtractInput): { found: DraftLine[]; leftover?: number } {
-  const found: DraftLine[] = [];
-  let pending: number | undefined;
-  for (const e of input.entities.slice().sort(byStart)) {
-    if (e.type === 'quantity') pending = quantityValue(e);
-    else if (e.type === 'sku' && typeof e.value === 'string') {
-      found.push({ sku: e.value, quantity: pending });
-      pending = undefined;
-    }
-  }
-  return { found, leftover: pending };
 }
 
 /** Which line an answer is for: `quantity:1` asks about the second line. */
