@@ -4,7 +4,7 @@
  * (Debian python3-torch python3-numpy). Without torch the test is skipped locally but fails in CI.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -33,11 +33,11 @@ describe.skipIf(!hasTorch && !process.env.CI)('training pipeline (--smoke)', () 
     expect(stderr).toMatch(/OK/);
   }, 60_000);
 
-  it('trains, exports and verifies a tiny model that onnxruntime-node runs', async () => {
-    const { stdout } = await run('npm', ['run', 'train', '--', '--smoke', '--out', out, '--run-dir', runDir], {
+  it('trains, refits a 2-member fp16 ensemble, exports and verifies it in onnxruntime-node', async () => {
+    const { stdout } = await run('npm', ['run', 'train', '--', '--smoke', '--members', '2', '--out', out, '--run-dir', runDir], {
       cwd: root,
       env: { ...process.env, PYTHON: python },
-      timeout: 85_000,
+      timeout: 170_000,
       maxBuffer: 32 * 1024 * 1024,
     });
     expect(stdout).toMatch(/parity: .* -> OK/);
@@ -56,6 +56,16 @@ describe.skipIf(!hasTorch && !process.env.CI)('training pipeline (--smoke)', () 
     expect(card.pad_token_id).toBe(50256);
     expect(card.architecture.max_length).toBeGreaterThan(0);
     expect(card.parity.ok).toBe(true);
+    // Selection on validation, then (--members 2) two refits on train+val averaged in one graph
+    // whose weights are stored as fp16 (the file is smaller than 4 bytes per parameter).
+    expect(card.refit.members).toBe(2);
+    expect(card.refit.epochs).toBeGreaterThan(0);
+    expect(card.refit.source_lines.val).toBeGreaterThan(0);
+    expect(card.architecture.ensemble_members).toBe(2);
+    expect(card.architecture.weights_storage).toMatch(/fp16/);
+    const onnxBytes = statSync(path.join(out, 'model.onnx')).size;
+    expect(onnxBytes).toBeLessThan(card.architecture.parameters * 4);
+    expect(onnxBytes).toBeGreaterThan(card.architecture.parameters * 2);
 
     // The exported model in Node: right-padded batch -> [batch, labels] logits whose argmax
     // agrees with the PyTorch logits the run saved.
@@ -89,5 +99,5 @@ describe.skipIf(!hasTorch && !process.env.CI)('training pipeline (--smoke)', () 
       ref.logits[r]!.forEach((x, k) => expect(Math.abs(row[k]! - x)).toBeLessThan(1e-4));
     }
     await session.release();
-  }, 90_000);
+  }, 180_000);
 });

@@ -5,6 +5,8 @@
   buffers) from model.safetensors and from pytorch_model.bin, with vocabulary pruning.
 * The safetensors reader/writer (F32, F16, BF16, I64).
 * Causal + padding mask: logits of an input alone equal its logits right-padded in a batch.
+* Ensembles with fp16 weight storage: logits are the mean of the members' with fp16-rounded
+  weights, and the exported ONNX file keeps the weights as fp16 (about half the fp32 file).
 """
 import json
 import os
@@ -144,6 +146,37 @@ class TestMasking(unittest.TestCase):
         for i in range(3):
             self.assertTrue(torch.allclose(alone[i], batched[i], atol=1e-5))
         self.assertFalse(np.isnan(batched.numpy()).any())
+
+
+class TestEnsembleFp16(unittest.TestCase):
+    def test_half_storage_ensemble(self):
+        import copy
+        from train import LogitEnsemble, export_onnx, half_storage
+        a, b = tiny_full(5), tiny_full(6)
+        ids = torch.tensor([[15496, 2159, 11, 703], [15496, 50256, 50256, 50256]])
+        am = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0]])
+        ens = LogitEnsemble([a, b])
+        h = half_storage(ens)
+        rounded = []
+        for m in (a, b):
+            r = copy.deepcopy(m)
+            with torch.no_grad():
+                for p in r.parameters():
+                    p.copy_(p.half().float())
+            rounded.append(r)
+        with torch.no_grad():
+            expect = (rounded[0](ids, am) + rounded[1](ids, am)) / 2
+            got = h(ids, am)
+            self.assertTrue(torch.allclose(got, expect, atol=1e-6))
+            self.assertFalse(torch.allclose(got, a(ids, am), atol=1e-3))  # really an average of two models
+        n_params = sum(p.numel() for p in ens.parameters())
+        with tempfile.TemporaryDirectory() as d:
+            export_onnx(ens, os.path.join(d, "fp32.onnx"))
+            export_onnx(h, os.path.join(d, "fp16.onnx"))
+            full = os.path.getsize(os.path.join(d, "fp32.onnx"))
+            half = os.path.getsize(os.path.join(d, "fp16.onnx"))
+        self.assertGreater(full, n_params * 4)
+        self.assertLess(half, full * 0.6)
 
 
 if __name__ == "__main__":

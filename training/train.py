@@ -81,6 +81,14 @@ def parse_args(argv=None):
     p.add_argument("--per-line", type=int, default=2, help="fine-tuning: augmented variants per train line per epoch")
     p.add_argument("--max-vocab", type=int, default=7679, help="embedding rows kept (plus one UNK row)")
     p.add_argument("--pretrained", default=None, help="reuse a pretrained LM checkpoint (.pt saved by a previous run)")
+    p.add_argument("--members", type=int, default=1,
+                   help="fine-tune N members from the same pretrained LM (seeds differ; with the refit: N refits) and combine them")
+    p.add_argument("--combine", choices=["soup", "ensemble", "best"], default="ensemble",
+                   help="how members are combined: weight average (one model), logit average (N models in one graph), best on val")
+    p.add_argument("--weights", choices=["auto", "fp32", "fp16"], default="auto",
+                   help="ONNX weight storage; fp16 halves the file (cast to fp32 when the session loads); auto = fp16 for ensembles")
+    p.add_argument("--no-refit", action="store_true",
+                   help="ship the model selected on validation instead of refitting on train+val for the selected number of epochs")
     p.add_argument("--skip-parity", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -270,7 +278,10 @@ def epoch_examples(pool, labels, rng, per_line: int, oos_cap: float):
 
 
 def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, max_len, bs=32,
-             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, tag=""):
+             per_line=2, oos_cap=3.0, patience=3, label_smoothing=0.1, token_dropout=0.0, ema=0.0, tag="",
+             stop_at=None):
+    """Fine-tune with early stopping on validation accuracy; with ``stop_at`` (a refit whose
+    validation data is in the training pool) keep the weights of that epoch instead."""
     rng = random.Random(seed)
     lab_idx = {l: i for i, l in enumerate(labels)}
     unk_row = model.transformer.wte.weight.shape[0] - 1
@@ -323,6 +334,8 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
         vacc = float((vl.argmax(-1) == np.array(val_gold)).mean())
         hist.append({"epoch": ep, "train_loss": tl / tn, "val_loss": vloss, "val_acc": vacc})
         improved = vacc > best["val_acc"] + 1e-9 or (abs(vacc - best["val_acc"]) < 1e-9 and vloss < best["val_loss"])
+        if stop_at is not None:
+            improved = ep == stop_at
         log(f"  {tag} epoch {ep}/{epochs}: train loss {tl / tn:.3f}  val loss {vloss:.3f}  val acc {vacc:.4f}"
             f"{'  *' if improved else ''}  ({time.time() - t0:.0f}s, {len(rows)} ex)")
         if improved:
@@ -334,22 +347,55 @@ def finetune(model, pool, val_seqs, val_gold, labels, tok, *, lr, epochs, seed, 
             with torch.no_grad():
                 for lp, p in zip(live, model.parameters()):
                     p.copy_(lp)
-        if bad >= patience:
-            log(f"  {tag} early stop (no val improvement for {patience} epochs)")
+        if (stop_at is not None and ep >= stop_at) or (stop_at is None and bad >= patience):
+            log(f"  {tag} " + (f"stop at epoch {stop_at}" if stop_at is not None else f"early stop (no val improvement for {patience} epochs)"))
             break
     model.load_state_dict(best["state"])
     return {"best_epoch": best["epoch"], "val_acc": best["val_acc"], "val_loss": best["val_loss"],
             "epochs_run": len(hist), "history": hist, "seconds": time.time() - t0}
 
 
+class LogitEnsemble(torch.nn.Module):
+    """N fine-tuned members in one graph; logits are their mean (exports to one ONNX model)."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+        self.config = members[0].config
+
+    def forward(self, input_ids, attention_mask):
+        return torch.stack([m(input_ids, attention_mask) for m in self.members]).mean(0)
+
+
+class _ToFloat(torch.nn.Module):
+    def forward(self, x):
+        return x.float()
+
+
+def half_storage(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy whose parameters are stored as fp16 and cast to fp32 where used: metrics and the
+    parity reference see exactly the shipped (rounded) weights; the ONNX file stores fp16
+    initializers behind Cast nodes, which onnxruntime folds into fp32 when the session loads
+    (same inference speed, half the file)."""
+    import torch.nn.utils.parametrize as P
+    h = copy.deepcopy(model).half()
+    for mod in list(h.modules()):
+        for n, _ in list(mod.named_parameters(recurse=False)):
+            P.register_parametrization(mod, n, _ToFloat(), unsafe=True)
+    h.fp16_storage = True
+    return h.eval()
+
+
 # --------------------------------------------------------------------------- export / parity
-def export_onnx(model: GPT2, path: str):
+def export_onnx(model: torch.nn.Module, path: str):
     model.eval()
+    # torch's constant folding would turn Cast(fp16 initializer) back into an fp32 initializer
+    fold = not getattr(model, "fp16_storage", False)
     ids = torch.tensor([[15496, 2159, 11, 703], [15496, EOS_ID, EOS_ID, EOS_ID]])
     am = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0]])
     torch.onnx.export(
         model, (ids, am), path, opset_version=17, input_names=["input_ids", "attention_mask"],
-        output_names=["logits"], do_constant_folding=True,
+        output_names=["logits"], do_constant_folding=fold,
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
                       "logits": {0: "batch"}},
     )
@@ -420,21 +466,27 @@ def main(argv=None):
     pool = D.augment_pool(spl["train"], catalog, args.seed, variants=3 if args.smoke else 8, synonyms=not args.no_synonyms)
     log(f"augmented train pool: {sum(map(len, pool))} texts from {len(pool)} train lines")
     # train-only paraphrase grammar (training/data/paraphrases): sampled per epoch, never in val/test
-    heldout_keys = {D.norm_key(r["text"]) for r in rows["val"] + rows["test"]}
     para_dir = os.path.join(args.data, "paraphrases")
-    n_para = 0
-    if os.path.isdir(para_dir) and not args.smoke:
-        for lab in labels:
-            fp = os.path.join(para_dir, f"{lab}.txt")
-            if not os.path.exists(fp):
-                continue
-            for s_ in D.read_lines(fp):
-                rng_ = D.seeded(args.seed, "para", lab, s_)
-                vs = [D.fill(s_, catalog, rng_), D.augment_one(s_, lab, catalog, rng_, not args.no_synonyms)]
-                vs = [v for v in dict.fromkeys(vs) if D.norm_key(v) not in heldout_keys]
-                if vs:
-                    pool.append([{"text": v, "intent": lab, "para": True} for v in vs])
-                    n_para += 1
+
+    def paraphrase_entries(heldout_rows):
+        entries = []
+        keys = {D.norm_key(r["text"]) for r in heldout_rows}
+        if os.path.isdir(para_dir) and not args.smoke:
+            for lab in labels:
+                fp = os.path.join(para_dir, f"{lab}.txt")
+                if not os.path.exists(fp):
+                    continue
+                for s_ in D.read_lines(fp):
+                    rng_ = D.seeded(args.seed, "para", lab, s_)
+                    vs = [D.fill(s_, catalog, rng_), D.augment_one(s_, lab, catalog, rng_, not args.no_synonyms)]
+                    vs = [v for v in dict.fromkeys(vs) if D.norm_key(v) not in keys]
+                    if vs:
+                        entries.append([{"text": v, "intent": lab, "para": True} for v in vs])
+        return entries
+
+    para_entries = paraphrase_entries(rows["val"] + rows["test"])
+    pool += para_entries
+    n_para = len(para_entries)
     log(f"paraphrase pool: {n_para} train-only lines, {PARA_PER_EPOCH} per label per epoch")
 
     # ---- tokenization
@@ -526,8 +578,8 @@ def main(argv=None):
         log(f"== pretraining causal LM {arch} on {len(corpus_ids)} texts")
         pre_sd, pre_info = pretrained_state(arch, "")
 
-    def init_model(arch_, dropout, sd):
-        set_seed(args.seed)
+    def init_model(arch_, dropout, sd, seed=None):
+        set_seed(args.seed if seed is None else seed)
         if hf is not None:
             return new_model(arch_, dropout, hf)
         m = new_model(arch_, dropout)
@@ -577,10 +629,89 @@ def main(argv=None):
             res[name + "_argmax"] = metrics(p.argmax(-1), g, labels)
         return res
 
+    def train_members(first, first_fit):
+        """Fine-tune members 2..N from the same pretrained LM with other seeds (data order, dropout,
+        head init), then combine: 'soup' averages the weights (one model, no extra inference cost),
+        'ensemble' averages the logits (N models in one ONNX graph), 'best' keeps the best member."""
+        members = [(first, first_fit, args.seed)]
+        for i in range(1, args.members):
+            s_ = args.seed + 1000 * i
+            tag = f"[member {i + 1}/{args.members} seed={s_}]"
+            log(f"== fine-tune {tag} lr={best_lr:g} dropout={best_drop:g}")
+            m = init_model(arch, best_drop, pre_sd, seed=s_)
+            r = finetune(m, pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=s_,
+                         max_len=max_len, tag=tag, patience=99 if args.smoke else 3,
+                         token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
+            members.append((m, r, s_))
+        soup = init_model(arch, best_drop, None)
+        states = [m.state_dict() for m, _, _ in members]
+        soup.load_state_dict({k: (sum(st[k] for st in states) / len(states)) if states[0][k].is_floating_point() else states[0][k]
+                              for k in states[0]})
+        ens = LogitEnsemble([m for m, _, _ in members])
+        rows_ = []
+        for name, m in [(f"member seed={s_}", m) for m, _, s_ in members] + [("soup", soup), ("ensemble", ens)]:
+            e = evaluate(m)
+            rows_.append({"name": name, "val": e["val"], "test": e["test"], "thresholds": e["thresholds"]})
+            log(f"  {name:22s} val {fmt(e['val'])}")
+            log(f"  {'':22s} TEST {fmt(e['test'])}")
+        if args.combine == "soup":
+            chosen, fit_ = soup, first_fit
+        elif args.combine == "ensemble":
+            chosen, fit_ = ens, first_fit
+        else:
+            i = max(range(len(members)), key=lambda j: (rows_[j]["val"]["accuracy"], -members[j][1]["val_loss"]))
+            chosen, fit_ = members[i][0], members[i][1]
+        info = {"members": args.members, "seeds": [s_ for _, _, s_ in members], "combine": args.combine,
+                "member_epochs": [r["best_epoch"] for _, r, _ in members],
+                "candidates": [{"name": r["name"], "val_accuracy": r["val"]["accuracy"], "test_accuracy": r["test"]["accuracy"],
+                                "test_false_trigger_rate": r["test"]["oos_false_trigger_rate"]} for r in rows_]}
+        return chosen, fit_, info
+
+    combination = None
+    if args.members > 1 and args.no_refit:
+        model, fit, combination = train_members(model, fit)
+
     ev = evaluate(model)
     thresholds = ev["thresholds"]
     log(f"thresholds {thresholds}; val {fmt(ev['val'])}")
     log(f"TEST {fmt(ev['test'])}  (argmax only: acc {ev['test_argmax']['accuracy']:.4f})")
+    refit = None
+    if not args.no_refit:
+        # Refit: with (lr, dropout, epoch count, thresholds) chosen on validation, train again on
+        # train + validation source lines, so the shipped model sees every phrasing but test's.
+        selected_ev = ev
+        rv_lines = {l: spl["train"].get(l, []) + spl["val"].get(l, []) for l in labels}
+        rv_pool = D.augment_pool(rv_lines, catalog, args.seed, variants=8, synonyms=not args.no_synonyms)
+        rv_pool += paraphrase_entries(rows["test"])
+        refits, secs, member_rows = [], 0.0, []
+        for i in range(max(1, args.members)):
+            s_ = args.seed + 1000 * i
+            tag = f"[refit train+val {i + 1}/{max(1, args.members)} seed={s_}]"
+            log(f"== {tag} ({sum(map(len, rv_pool))} texts) for {fit['best_epoch']} epochs [lr={best_lr:g} dropout={best_drop:g}]")
+            m = init_model(arch, best_drop, pre_sd, seed=s_)
+            r = finetune(m, rv_pool, val_seqs, val_gold, labels, tok, lr=best_lr, epochs=epochs, seed=s_,
+                         max_len=max_len, tag=tag, stop_at=fit["best_epoch"],
+                         token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
+            refits.append(m)
+            secs += r["seconds"]
+            if len(refits) > 1 or args.members > 1:
+                e = evaluate(m, thresholds)
+                member_rows.append({"seed": s_, "test": e["test"]})
+                log(f"  {tag} TEST {fmt(e['test'])}")
+        model = refits[0] if len(refits) == 1 else LogitEnsemble(refits)
+        ev = evaluate(model, thresholds)
+        refit = {"source_lines": {"train": sum(map(len, spl["train"].values())), "val": sum(map(len, spl["val"].values()))},
+                 "members": len(refits), "combine": "mean of logits" if len(refits) > 1 else None, "member_metrics": member_rows or None,
+                 "epochs": fit["best_epoch"], "seconds": round(secs, 1),
+                 "selected_model": {"val": selected_ev["val"], "test": selected_ev["test"]},
+                 "note": "val metrics of the refit model are on data it was trained on; the selection model's are above"}
+        log(f"refit TEST {fmt(ev['test'])}  (selection model: {fmt(selected_ev['test'])})")
+    fp16 = args.weights == "fp16" or (args.weights == "auto" and isinstance(model, LogitEnsemble))
+    if fp16:
+        full_test = ev["test"]
+        model = half_storage(model)
+        ev = evaluate(model, thresholds)
+        log(f"fp16 weights TEST {fmt(ev['test'])}  (fp32: {fmt(full_test)})")
     oos = labels.index(D.OOS)
     tpred = apply_rule(softmax(predict_logits(model, test_seqs)), oos, thresholds["confidence"], thresholds["margin"])
     vpred = apply_rule(softmax(predict_logits(model, val_seqs)), oos, thresholds["confidence"], thresholds["margin"])
@@ -641,6 +772,9 @@ def main(argv=None):
             "n_positions": max_len, "max_length": max_len, "vocab_rows": len(keep_ids) + 1,
             "tokenizer_vocab_size": GPT2_VOCAB, "activation": "gelu_new", "parameters": n_params,
             "pruned_embedding": "id_map[50257] maps GPT-2 ids to wte rows; unseen ids share one UNK row",
+            "ensemble_members": len(getattr(model, "members", [])) or 1,
+            "ensemble": "mean of the members' logits, one ONNX graph" if getattr(model, "members", None) else None,
+            "weights_storage": "fp16 initializers cast to fp32 at load" if fp16 else "fp32",
             "init": ("HF checkpoint " + args.init) if args.init else ("causal-LM pretraining" if pre_sd is not None else "random"),
         },
         "labels": labels,
@@ -678,6 +812,8 @@ def main(argv=None):
                         "variants_per_line_per_epoch": args.per_line, "oos_cap": args.oos_cap, "early_stopping": "val accuracy, patience 3",
                         "selected": {"lr": best_lr, "dropout": best_drop, "epoch": fit["best_epoch"]}},
         "hyperparameter_search": search,
+        "members": combination,
+        "refit": refit,
         "metrics": {"val": ev["val"], "test": ev["test"], "val_argmax_only": ev["val_argmax"], "test_argmax_only": ev["test_argmax"]},
         "comparisons": ablations or None,
         "parity": None,
@@ -745,13 +881,19 @@ def readme(c):
          f"GPT-2 decoder, {a['n_layer']} layers, d={a['n_embd']}, {a['n_head']} heads, max_length {a['max_length']} tokens "
          f"(longer inputs keep their first {a['max_length']} ids), {a['parameters']:,} parameters. "
          f"The embedding table is pruned to {a['vocab_rows']} rows ({a['pruned_embedding']}). Init: {a['init']}."
+         + (f" {a['ensemble_members']} members ({a['ensemble']}); parameters counted over all members." if a.get("ensemble") else "")
+         + (f" Weights: {a['weights_storage']}." if a.get("weights_storage") else "")
          + (f" Size: model.onnx {c['size']['model_onnx_mb']} MB, whole directory {c['size']['model_dir_mb']} MB (budget {c['size']['budget_mb']} MB)." if c.get("size") else ""), "",
          "## Out-of-scope rule", "", f"{c['out_of_scope_rule']}: confidence **{c['thresholds']['confidence']}**, margin **{c['thresholds']['margin']}** "
          f"(chosen on validation: {c['thresholds_selection']}).", "",
          "## Metrics (with the out-of-scope rule)", "", "| split | n | accuracy | macro-F1 | in-scope accuracy | OOS recall | false-trigger rate |", "|---|---|---|---|---|---|---|"]
-    for name, m in (("validation", v), ("test", t)):
+    if c.get("refit"):  # the refit trained on validation: report the selection model's validation metrics
+        v = c["refit"]["selected_model"]["val"]
+    for name, m in ((("validation (train-only selection model)" if c.get("refit") else "validation"), v), ("test", t)):
         L.append(f"| {name} | {m['n']} | {pct(m['accuracy'])} | {pct(m['macro_f1'])} | {pct(m['in_scope_accuracy'])} | {pct(m['oos_recall'])} | {pct(m['false_trigger_rate'])} ({m['false_triggers']}) |")
-    L += ["", f"False-trigger rate: {c['false_trigger_rate_definition']} (write intents: {', '.join(c['write_intents'])}).", ""]
+    L += ["", f"False-trigger rate: {c['false_trigger_rate_definition']} (write intents: {', '.join(c['write_intents'])})."
+          + (f" `npm run nlu -- eval` reports the share of out-of-scope rows predicted as a write intent: test {pct(t['oos_false_trigger_rate'])}."
+             if t.get("oos_false_trigger_rate") is not None else ""), ""]
     if c.get("comparisons"):
         L += ["## Comparisons (same data, same selected hyperparameters)", "",
               "| run | layers × width | params | pretrained | val acc | test acc | test OOS recall | test false-trigger |", "|---|---|---|---|---|---|---|---|"]
@@ -759,6 +901,22 @@ def readme(c):
             L.append(f"| {k} | {r['arch']['n_layer']} × {r['arch']['n_embd']} | {r['params']:,} | {r['pretrained']} | {pct(r['val']['accuracy'])} | "
                      f"{pct(r['test']['accuracy'])} | {pct(r['test']['oos_recall'])} | {pct(r['test']['false_trigger_rate'])} |")
         L.append("")
+    if c.get("refit"):
+        r = c["refit"]
+        sel = r["selected_model"]
+        L += ["## Refit on train + validation" + (f", {r['members']}-member ensemble" if r.get("members", 1) > 1 else ""), "",
+              f"Hyperparameters, epoch count ({r['epochs']}) and out-of-scope thresholds were chosen with the model trained on train only "
+              f"and selected on validation (val accuracy {pct(sel['val']['accuracy'])}, test accuracy {pct(sel['test']['accuracy'])}, "
+              f"test false-trigger {pct(sel['test']['false_trigger_rate'])}). The shipped weights were then trained again on train + validation source lines "
+              f"({r['source_lines']['train']} + {r['source_lines']['val']}) with those settings"
+              + (f", {r['members']} times with different seeds; the model averages their logits in one ONNX graph" if r.get("members", 1) > 1 else "")
+              + ". The test split was never used for a choice. The validation row above is the selection model's: the refit trained on validation.", ""]
+        if r.get("member_metrics"):
+            L += ["| refit member | test accuracy | test OOS recall | test false-trigger |", "|---|---|---|---|"]
+            for mm in r["member_metrics"]:
+                L.append(f"| seed {mm['seed']} | {pct(mm['test']['accuracy'])} | {pct(mm['test']['oos_recall'])} | {pct(mm['test']['false_trigger_rate'])} |")
+            L.append(f"| **ensemble (shipped)** | **{pct(t['accuracy'])}** | {pct(t['oos_recall'])} | {pct(t['false_trigger_rate'])} |")
+            L.append("")
     if c.get("hyperparameter_search"):
         L += ["## Hyperparameter search (selected on validation accuracy)", "", "| lr | dropout | best epoch | val accuracy | val loss | seconds |", "|---|---|---|---|---|---|"]
         for s in c["hyperparameter_search"]:

@@ -8,12 +8,14 @@ export interface GptArch {
   nLayer: number;
   nEmbd: number;
   labels: number;
+  /** Ensemble members in one graph (each runs the whole forward pass); 1 when absent. */
+  members?: number;
 }
 
 export function sequenceFlops(arch: GptArch, tokens: number): number {
   const d = arch.nEmbd;
   const perLayer = 24 * d * d * tokens + 4 * tokens * tokens * d;
-  return arch.nLayer * perLayer + 2 * d * arch.labels * tokens;
+  return (arch.members ?? 1) * (arch.nLayer * perLayer + 2 * d * arch.labels * tokens);
 }
 
 /** Parameters read from a model card (`architecture.n_layer`, `n_embd`), or undefined. */
@@ -22,5 +24,6 @@ export function archFromCard(card: Record<string, unknown> | undefined, labels: 
   const nLayer = a?.n_layer;
   const nEmbd = a?.n_embd;
   if (typeof nLayer !== 'number' || typeof nEmbd !== 'number') return undefined;
-  return { nLayer, nEmbd, labels };
+  const members = typeof a?.ensemble_members === 'number' ? a.ensemble_members : 1;
+  return { nLayer, nEmbd, labels, members };
 }
