@@ -20,6 +20,7 @@ import { confirmationText, filingCard, listingOf, shipmentChoice, shipmentLabel,
 import { fileDeclarationSchema, type FileDeclarationSlots } from '../schemas.js';
 import { classify, formatHs } from '../tariff.js';
 import { quantity, statusLabel } from '../../format.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 /** Who may file: customs brokers, and admins. Anyone may ask a status or an HS code. */
 export const FILING_ROLES = ['broker', 'admin'] as const;
@@ -178,8 +179,7 @@ export function fileDeclarationAction(): WriteAction<FileDeclarationSlots> {
       const base = {
         skill: 'customs',
         input: { declaration: number, shipment: shipment.number },
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
         subject,
       };
       const { jobId } = await ctx.env.jobs.enqueue(tx, { ...base, action: FILE_JOB, idempotencyKey: key });

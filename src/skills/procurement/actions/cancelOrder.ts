@@ -5,6 +5,7 @@ import { extractOrderRef } from '../extract.js';
 import { CANCELLABLE, findOrder } from '../orders.js';
 import { linesText, notFound, orderCard } from '../replies.js';
 import { cancelOrderSchema, type CancelOrderSlots } from '../schemas.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 export function cancelOrderAction(): WriteAction<CancelOrderSlots> {
   return {
@@ -60,8 +61,7 @@ export function cancelOrderAction(): WriteAction<CancelOrderSlots> {
         action: 'procurement.cancel_order',
         input: { order: slots.order, reason: slots.reason ?? null },
         idempotencyKey: key,
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
         subject: { type: 'purchase_order', id: slots.order },
       });
       return {

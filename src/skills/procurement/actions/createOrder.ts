@@ -6,6 +6,7 @@ import type { CheckResult, Draft, SkillContext, WriteAction } from '../../types.
 import { extractCreateOrder, type DraftLine } from '../extract.js';
 import { round2 } from '../orders.js';
 import { createOrderSchema, type CreateOrderSlots } from '../schemas.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 export const DEFAULT_SHIP_TO = 'WH-A';
 const MAX_QUANTITY = 1_000_000;
@@ -226,8 +227,7 @@ export function createOrderAction(): WriteAction<CreateOrderSlots> {
           total,
         },
         idempotencyKey: key,
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
       });
       const summary = lines.map((l) => `${quantity(l.quantity, l.unit)} of ${l.sku}`).join(', ');
       const approval = total > ctx.env.settings.approvalThreshold ? ' It is above the approval limit, so it will wait for an approver.' : '';

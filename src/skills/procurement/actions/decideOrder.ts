@@ -6,6 +6,7 @@ import { extractOrderRef } from '../extract.js';
 import { findOrder, listOrders } from '../orders.js';
 import { linesText, notFound, orderCard } from '../replies.js';
 import { decideOrderSchema, type DecideOrderSlots } from '../schemas.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 type Decision = 'approve' | 'reject';
 
@@ -107,8 +108,7 @@ function decideAction(decision: Decision): WriteAction<DecideOrderSlots> {
         action: name,
         input: { order: slots.order, note: slots.note ?? null },
         idempotencyKey: key,
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
         subject: { type: 'purchase_order', id: slots.order },
       });
       return {

@@ -18,6 +18,7 @@ import {
 import { binText, canHandleStock, goodsText, notAllowed, pct, receiptCard, receiptNotes, shown, warehouseText } from '../replies.js';
 import { receiveGoodsSchema, type ReceiveGoodsSlots } from '../schemas.js';
 import { binsOf } from '../stock.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 const MAX_QUANTITY = 1_000_000;
 
@@ -279,8 +280,7 @@ export function receiveGoodsAction(): WriteAction<ReceiveGoodsSlots> {
         action: 'storage.receive_goods',
         input: { ...slots },
         idempotencyKey: key,
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
         subject: { type: 'purchase_order', id: slots.po },
       });
       const what = slots.lines.map((l) => `${quantity(l.quantity)} ${l.sku}`).join(', ');

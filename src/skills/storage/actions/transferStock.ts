@@ -5,6 +5,7 @@ import { extractTransfer } from '../extract.js';
 import { binText, canHandleStock, goodsText, notAllowed, shown, warehouseText } from '../replies.js';
 import { transferStockSchema, type TransferStockSlots } from '../schemas.js';
 import { availableToMove, binsOf, previewTransfer, stockBalances, warehousesWithBin, type TransferRequest } from '../stock.js';
+import { requestedInTurn } from '../../turnJob.js';
 
 const MAX_QUANTITY = 1_000_000;
 
@@ -176,8 +177,7 @@ export function transferStockAction(): WriteAction<TransferStockSlots> {
         action: 'storage.transfer_stock',
         input: { ...slots },
         idempotencyKey: key,
-        requestedBy: { id: ctx.actor.id, name: ctx.actor.name },
-        origin: ctx.origin,
+        ...requestedInTurn(ctx),
         subject: { type: 'product', id: slots.sku },
       });
       return {
