@@ -8,12 +8,12 @@
  * with N intra-op threads. Models are measured in alternating rounds so machine noise hits them
  * alike; the report gives each model's ratio to the first. Writes models.json / models.csv.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readModelDir } from '../src/inference/modelDir.js';
+import { findKey, readModelDir } from '../src/inference/modelDir.js';
 import { OnnxClassifierSession } from '../src/inference/onnxSession.js';
 import { GptTokenizer } from '../src/inference/tokenizer.js';
 import { loadUtterances, quantile, round } from './lib/load.js';
@@ -22,6 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Candidate {
   dir: string;
+  /** Ensemble members in the graph (model card `ensemble_members`; 1 when absent). */
+  members: number;
   bytes: number;
   loadMs: number;
   session: OnnxClassifierSession;
@@ -45,8 +47,10 @@ async function prepare(dir: string, texts: string[], threads: number): Promise<C
   const bytes = ['model.onnx', 'tokenizer.json'].reduce((s, f) => s + statSync(path.join(dir, f)).size, 0);
   const seqs = texts.map((t) => tok.encode(t)).filter((s) => s.length > 0);
   await session.run(seqs.slice(0, 16)); // warm-up
+  const members = findKey(info.card, 'ensemble_members');
   return {
     dir,
+    members: typeof members === 'number' ? members : 1,
     bytes,
     loadMs,
     session,
@@ -57,7 +61,7 @@ async function prepare(dir: string, texts: string[], threads: number): Promise<C
   };
 }
 
-async function round1(c: Candidate, seconds: number): Promise<void> {
+async function measureRound(c: Candidate, seconds: number): Promise<void> {
   const end = performance.now() + seconds * 500;
   let i = 0;
   while (performance.now() < end) {
@@ -90,17 +94,12 @@ async function main(): Promise<void> {
   const texts = loadUtterances(ROOT, 2000);
   const cands: Candidate[] = [];
   for (const dir of positionals) cands.push(await prepare(path.resolve(dir), texts, threads));
-  for (let r = 0; r < 5; r++) for (const c of cands) await round1(c, seconds / 5);
+  for (let r = 0; r < 5; r++) for (const c of cands) await measureRound(c, seconds / 5);
   const rows = cands.map((c) => {
     const s = [...c.single].sort((a, b) => a - b);
     return {
       model: path.relative(ROOT, c.dir) || c.dir,
-      members:
-        (
-          JSON.parse(readFileSync(path.join(c.dir, 'model_card.json'), 'utf8')) as {
-            architecture?: { ensemble_members?: number };
-          }
-        ).architecture?.ensemble_members ?? 1,
+      members: c.members,
       mb: round(c.bytes / 1e6, 2),
       load_ms: round(c.loadMs, 0),
       single_p50_ms: round(quantile(s, 0.5), 2),

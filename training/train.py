@@ -694,7 +694,7 @@ def main(argv=None):
                          token_dropout=args.token_dropout, per_line=args.per_line, oos_cap=args.oos_cap, ema=args.ema)
             refits.append(m)
             secs += r["seconds"]
-            if len(refits) > 1 or args.members > 1:
+            if args.members > 1:
                 e = evaluate(m, thresholds)
                 member_rows.append({"seed": s_, "test": e["test"]})
                 log(f"  {tag} TEST {fmt(e['test'])}")
