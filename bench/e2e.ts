@@ -20,11 +20,16 @@
  * not add its own delays to the server's; --in-process runs it in this process instead (traces are
  * then read with SQL for an exact per-level count).
  * Writes bench/results/e2e[-pg][-thinkN][-TAG].csv, .json and SVG charts (--tag names a variant,
- * e.g. INFERENCE_WORKERS=false … --tag main-thread).
+ * e.g. INFERENCE_WORKERS=false … --tag main-thread); --quick writes under bench/results/quick/.
+ *
+ * Open loop (what the SLO is about): `--rate R --seconds S` or `--sweep R1,R2,…` offers turns on
+ * a Poisson schedule regardless of replies, against this server and, in the same run, the SDK's
+ * minimal echo bot (bench/echoBot.ts) as a floor — see bench/lib/openLoopBench.ts.
+ *   npm run bench:e2e -- --rate 100 --seconds 60 --pg --json [--env ADMISSION_MAX_INFLIGHT=64 …]
+ *   npm run bench:e2e -- --sweep 25,50,100,150,200 --seconds 30 --pg
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +44,8 @@ import { execute } from '../src/db/sql.js';
 import { createLogger } from '../src/logger.js';
 import { writeLineChart } from './lib/charts.js';
 import { loadUtterances, ProcessMeter, quantile, ResourceMeter, round } from './lib/load.js';
+import { runOpenLoopBench } from './lib/openLoopBench.js';
+import { benchServerEnv, createBenchDatabase, startTsxChild, stopChild } from './lib/serverChild.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET_CONVERSATIONS = 200;
@@ -70,40 +77,6 @@ interface LevelResult {
 
 const TRACE_SQL = 'SELECT total_ms, stages, outcome FROM turn_traces WHERE conversation_id LIKE $1';
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-/** Polls /readyz until the child server is warm (model loaded, database migrated). */
-async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`${baseUrl}/readyz`);
-      if (res.ok && ((await res.json()) as { ready: boolean }).ready) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server did not become ready within 180 s');
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
 const pct = (xs: number[]): Percentiles => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), count: s.length };
@@ -128,18 +101,52 @@ async function main(): Promise<void> {
       'in-process': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+      out: { type: 'string' },
+      // open loop (bench/lib/openLoopBench.ts)
+      rate: { type: 'string' },
+      sweep: { type: 'string' },
+      seconds: { type: 'string' },
+      'warm-seconds': { type: 'string' },
+      users: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'skip-floor': { type: 'boolean', default: false },
     },
   });
   const log = (s = ''): void => void (values.json ? process.stderr : process.stdout).write(`${s}\n`);
   const quick = values.quick;
+  if (values.rate || values.sweep) {
+    await runOpenLoopBench({
+      root: ROOT,
+      rates: (values.sweep ?? values.rate!).split(',').map(Number),
+      sweep: values.sweep !== undefined,
+      seconds: Number(values.seconds ?? 10),
+      warmSeconds: values['warm-seconds'] !== undefined ? Number(values['warm-seconds']) : undefined,
+      users: values.users !== undefined ? Number(values.users) : undefined,
+      pg: values.pg,
+      modelDir: path.resolve(values.model ?? defaultModelDir()),
+      serverEnv: Object.fromEntries(
+        (values.env ?? []).map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new Error(`--env takes KEY=VALUE, got "${kv}"`);
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+      ),
+      floor: !values['skip-floor'],
+      json: values.json,
+      tag: values.tag,
+      outDir: path.resolve(values.out ?? path.join(ROOT, quick ? 'bench/results/quick' : 'bench/results')),
+      log,
+    });
+    return;
+  }
   const levels = (values.conversations ?? (quick ? '1,50,200' : '1,25,50,100,200')).split(',').map(Number);
   const turnsPer = Number(values.turns ?? (quick ? 3 : 6));
   const thinkMs = Number(values['think-ms']);
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const outDir = path.resolve(values.out);
+  // Quick runs never overwrite the committed full-run files.
+  const outDir = path.resolve(values.out ?? path.join(ROOT, quick ? 'bench/results/quick' : 'bench/results'));
   mkdirSync(outDir, { recursive: true });
   const texts = loadUtterances(ROOT);
   const runId = randomUUID().slice(0, 8);
@@ -152,18 +159,9 @@ async function main(): Promise<void> {
   let dropDatabase: (() => Promise<void>) | undefined;
   let databaseUrl = '';
   if (values.pg && !values.url) {
-    const adminUrl = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    const name = `rpa_bench_e2e_${runId}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(adminUrl);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDatabase = async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
+    const database = await createBenchDatabase(`rpa_bench_e2e_${runId}`);
+    databaseUrl = database.url;
+    dropDatabase = database.drop;
   }
   const suffix = `${values.pg ? '-pg' : ''}${thinkMs > 0 ? `-think${thinkMs}` : ''}${values.tag ? `-${values.tag}` : ''}`;
   let child: ChildProcess | undefined;
@@ -174,19 +172,7 @@ async function main(): Promise<void> {
     modelDir = path.resolve(values.model ?? defaultModelDir());
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'rpa-e2e-'));
     adminToken = randomUUID().replace(/-/g, '');
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      // Same demo master data on Postgres as on the embedded database.
-      SEED_DEMO_DATA: 'true',
-      MODEL_DIR: modelDir,
-      ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      // The bench measures turns, not the automations a message might start later.
-      SIMULATOR_DELAY_MS: process.env.SIMULATOR_DELAY_MS ?? '600000',
-    };
+    const env = benchServerEnv({ dataDir, databaseUrl, modelDir, adminToken });
     const t0 = performance.now();
     if (values['in-process']) {
       const config = loadConfig({ ...env, PORT: '0' });
@@ -194,14 +180,7 @@ async function main(): Promise<void> {
       baseUrl = app.url;
       log(`inference: ${JSON.stringify(config.inference)}`);
     } else {
-      const port = await freePort();
-      child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-        cwd: ROOT,
-        env: { ...env, PORT: String(port) },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      baseUrl = `http://127.0.0.1:${port}`;
-      await waitReady(baseUrl, child);
+      ({ child, baseUrl } = await startTsxChild(path.join(ROOT, 'src/main.ts'), ROOT, env));
       log(`inference: ${JSON.stringify(loadConfig(env).inference)}`);
     }
     log(

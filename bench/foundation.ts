@@ -87,7 +87,7 @@ async function sequentialTurns(env: Record<string, string>) {
       type: 'message',
       id: randomUUID(),
       channelId: 'bench',
-      serviceUrl: 'http://127.0.0.1:9',
+      serviceUrl: 'http://127.0.0.1:65535',
       conversation,
       from: { id: 'bench-user' },
       recipient: { id: 'bot' },

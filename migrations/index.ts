@@ -7,6 +7,11 @@ import { Customs1796300000000 } from './1796300000000-Customs.js';
 import { Storage1796400000000 } from './1796400000000-Storage.js';
 import { Excel1796500000000 } from './1796500000000-Excel.js';
 import { Teams1796600000000 } from './1796600000000-Teams.js';
+import { OrderStateMachine1797000000000 } from './1797000000000-OrderStateMachine.js';
+import { StockTransferLifecycle1797100000000 } from './1797100000000-StockTransferLifecycle.js';
+import { CardNonces1797250000000 } from './1797250000000-CardNonces.js';
+import { JobLeases1797300000000 } from './1797300000000-JobLeases.js';
+import { TracePartitions1797600000000 } from './1797600000000-TracePartitions.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob loading) so the set is the same under
@@ -21,4 +26,9 @@ export const migrations: Array<new () => MigrationInterface> = [
   Storage1796400000000,
   Excel1796500000000,
   Teams1796600000000,
+  OrderStateMachine1797000000000,
+  StockTransferLifecycle1797100000000,
+  CardNonces1797250000000,
+  JobLeases1797300000000,
+  TracePartitions1797600000000,
 ];

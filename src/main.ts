@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { startApp } from './app.js';
+import { DatabaseStartError } from './db/startupError.js';
 
 /** Entry point: wiring only. */
 async function main(): Promise<void> {
@@ -37,6 +38,19 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Not our bug but the operator's setup: one line that says what to do, no stack trace.
+  if (err instanceof DatabaseStartError) {
+    process.stderr.write(`rpa-assistant failed to start: ${err.message}\n`);
+    process.exit(1);
+  }
+  if (isAddressInUse(err)) {
+    process.stderr.write(`rpa-assistant failed to start: ${err.address}:${err.port} is already in use. Stop the other server there, or set PORT (0 picks a free port).\n`);
+    process.exit(1);
+  }
   process.stderr.write(`rpa-assistant failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+function isAddressInUse(err: unknown): err is { address: string; port: number } {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE' && 'port' in err && 'address' in err;
+}

@@ -199,11 +199,13 @@ export class ProcessMeter {
     }, 50);
   }
 
-  stop(): { cpuPct: number; peakRssMb: number; wallMs: number } {
+  /** cpuMs: CPU time (user + system, all threads) the process used since construction (10 ms ticks). */
+  stop(): { cpuPct: number; cpuMs: number; peakRssMb: number; wallMs: number } {
     clearInterval(this.timer);
     const u = procUsage(this.pid);
     const wallMs = performance.now() - this.t0;
     this.peakRss = Math.max(this.peakRss, u?.rssMb ?? 0);
-    return { cpuPct: u ? ((u.cpuMs - this.cpu0) / wallMs) * 100 : NaN, peakRssMb: this.peakRss, wallMs };
+    const cpuMs = u ? u.cpuMs - this.cpu0 : NaN;
+    return { cpuPct: (cpuMs / wallMs) * 100, cpuMs, peakRssMb: this.peakRss, wallMs };
   }
 }

@@ -13,6 +13,10 @@ import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { currentTrace } from '../tracing/turnTrace.js';
 import { RetryingBotFrameworkAuthentication } from './teams/connectorRetry.js';
+import { teamsFormatting } from './teams/formatting.js';
+import { isPoolTimeout } from '../db/errors.js';
+
+const POOL_BUSY_TEXT = "I'm busy right now and couldn't finish that. Please try again in a moment.";
 
 const DEFAULT_SEND_RETRY = { retries: 4, baseDelayMs: 500, maxDelayMs: 10_000 };
 
@@ -59,6 +63,8 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
   const adapter = new AssistantAdapter(auth);
 
   instrumentAdapter(adapter, logger);
+  // Teams reads message text as Markdown: keep the bot's line breaks and bullet lists (teams/formatting.ts).
+  adapter.use(teamsFormatting);
   return adapter;
 }
 
@@ -83,9 +89,12 @@ export function instrumentAdapter(adapter: BotAdapter, logger: Logger): void {
 
   adapter.onTurnError = async (context, error) => {
     currentTrace()?.fail(error);
-    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'turn failed');
+    // A saturated database pool is overload, not a fault: answer "busy" (src/bot/http/admission.ts).
+    const busy = isPoolTimeout(error);
+    if (busy) currentTrace()?.setOutcome('busy');
+    logger[busy ? 'warn' : 'error']({ err: error, conversationId: context.activity.conversation?.id }, busy ? 'turn refused: database pool busy' : 'turn failed');
     try {
-      await context.sendActivity('Sorry, something went wrong on my side. Please try again.');
+      await context.sendActivity(busy ? POOL_BUSY_TEXT : 'Sorry, something went wrong on my side. Please try again.');
     } catch (sendError) {
       logger.warn({ err: sendError }, 'could not send the error reply');
     }

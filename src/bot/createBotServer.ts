@@ -1,13 +1,16 @@
-import type { IncomingMessage } from 'node:http';
 import { ConversationState, UserState } from 'botbuilder';
 import type { DataSource } from 'typeorm';
 import type restify from 'restify';
-import { isLoopbackHost, type AppConfig } from '../config/config.js';
+import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { createAdapter } from './adapter.js';
 import { AssistantBot } from './bots/AssistantBot.js';
 import type { BotRecognizer } from './bots/recognizer.js';
+import type { Admission } from './http/admission.js';
+import type { ShutdownDrain } from './http/drain.js';
+import { OriginPolicy } from './http/edgeChecks.js';
 import type { InflightTracker } from './http/inflight.js';
+import { createOperatorGuard } from './http/operatorGuard.js';
 import { ServiceUrlPolicy } from './http/serviceUrlPolicy.js';
 import { createMessagesHandler, createTurnRunner, type TurnTracer } from './messagesRoute.js';
 import { createHttpServer, type MetricsSource, type ReadinessReport, type RouteInstaller, type TraceApi } from './server.js';
@@ -15,7 +18,8 @@ import { createDashboardRoutes } from './dashboard/routes.js';
 import { DashboardSessions } from './dashboard/session.js';
 import { createWebchatChannel, type WebchatOptions } from './webchat/channel.js';
 import { PostgresStorage } from './state/PostgresStorage.js';
-import { timingSafeEqual } from 'node:crypto';
+import { createConversationLock } from './state/conversationLock.js';
+import { CardNonceStore } from './cards/cardNonces.js';
 import type { BotSkills } from './bots/AssistantBot.js';
 import { ConversationReferenceStore } from './proactive/conversationReferences.js';
 import { createProactiveNotifier } from './proactive/notifier.js';
@@ -24,6 +28,7 @@ import type { JobSystem } from '../jobs/JobSystem.js';
 import { createSlackChannel } from './slack/channel.js';
 import { SlackEventStore } from './slack/eventStore.js';
 import { FileLinks, serverOrigin } from './files/links.js';
+import { createFetchPolicy } from './files/inbound.js';
 import { EXCEL_LIMITS } from '../skills/excel/index.js';
 
 export interface BotServerDeps {
@@ -44,6 +49,10 @@ export interface BotServerDeps {
   jobs?: JobSystem;
   /** Prometheus metrics served on GET /metrics. */
   metrics?: MetricsSource;
+  /** Graceful shutdown at the HTTP edge (http/drain.ts). */
+  drain?: ShutdownDrain;
+  /** Turn admission figures for the dashboard (http/admission.ts). */
+  admission?: () => ReturnType<Admission['stats']>;
 }
 
 /** Wires Bot Framework pieces (adapter, state, bot) behind the HTTP server; the only place they meet. */
@@ -51,6 +60,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   const { config, logger } = deps;
   const storage = new PostgresStorage(deps.dataSource);
   // Exports are served by link from this server (src/bot/files/links.ts): PUBLIC_BASE_URL when set.
+  const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
   const fileLinks = new FileLinks(deps.dataSource, { baseUrl: () => config.automation.publicBaseUrl ?? serverOrigin(server.address() ?? null) });
   const references = new ConversationReferenceStore(deps.dataSource);
   const bot = new AssistantBot({
@@ -59,11 +69,20 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     logger,
     recognizer: deps.recognizer,
     skills: deps.skills ? { ...deps.skills, references } : undefined,
-    // Inbound files over plain http only from the hosts replies may go to when auth is off (loopback).
-    files: { links: fileLinks, fetchPolicy: { maxBytes: EXCEL_LIMITS.maxFileBytes, httpHosts: config.bot.authEnabled ? [] : config.serviceUrlAllowlist } },
+    // Turns of one conversation one at a time, across every process on the same PostgreSQL.
+    turnLock: createConversationLock({ timeoutMs: config.bot.turnLockTimeoutMs ?? 5_000, postgresUrl: config.database.mode === 'postgres' ? config.database.url : undefined, logger }),
+    // Inbound files (files/inbound.ts): Teams links from the Teams file hosts; a channel's own file store
+    // (same origin as its serviceUrl) on loopback only when replies may go there too, or it is this server (web chat).
+    files: {
+      links: fileLinks,
+      fetchPolicy: createFetchPolicy({
+        maxBytes: EXCEL_LIMITS.maxFileBytes,
+        teamsFileHosts: config.inboundFiles?.teamsFileHosts,
+        isTrustedOrigin: (origin) => origin === serverOrigin(server.address() ?? null) || (serviceUrlPolicy?.isAllowed(origin) ?? false),
+      }),
+    },
   });
   const adapter = createAdapter(config, logger);
-  const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
   // Native Slack (SLACK_*): its own endpoints and adapter, the same bot and turn runner (slack/channel.ts).
   const slack = config.slack
     ? createSlackChannel({
@@ -76,6 +95,8 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
         track: (fn) => deps.inflight.track(fn),
       })
     : undefined;
+  // Browser origins the turn routes accept (ALLOWED_ORIGINS; Direct Line also its own page).
+  const origins = new OriginPolicy(config.allowedOrigins);
   const messages = createMessagesHandler({
     adapter,
     bot,
@@ -83,10 +104,12 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     logger,
     maxBodyBytes: config.maxBodyBytes,
     serviceUrlPolicy,
+    origins,
   });
   const sessions = config.adminToken ? new DashboardSessions(config.adminToken) : undefined;
-  const isOperator = operatorCheck(config, sessions);
-  const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions }), fileLinks.install];
+  // One guard for every operator route (traces, metrics, dashboard and its JSON): http/operatorGuard.ts.
+  const isOperator = createOperatorGuard(config, sessions);
+  const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions, admission: deps.admission }), fileLinks.install];
   const jobs = deps.jobs;
   if (jobs) {
     // Job notifications reach users through the same adapter (continueConversationAsync), with
@@ -99,6 +122,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
         serviceUrlPolicy,
         logger,
         channels: slack ? [slack.proactive] : undefined,
+        nonces: new CardNonceStore(deps.dataSource),
       }),
     );
     const callback = createCallbackHandler({
@@ -131,6 +155,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
       }),
       address: () => server.address() ?? null, // called on requests, after `server` exists
       track: (fn) => deps.inflight.track(fn),
+      origins,
       options: deps.webchat,
     });
     routes.push(webchat.install);
@@ -143,17 +168,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     isOperator,
     routes,
     metrics: deps.metrics,
+    drain: deps.drain,
   });
   return server;
-}
-
-/** Operator endpoints: bearer ADMIN_TOKEN when set, otherwise only on a loopback-bound server. */
-function operatorCheck(config: AppConfig, sessions?: DashboardSessions): (req: IncomingMessage) => boolean {
-  const expected = config.adminToken ? Buffer.from(`Bearer ${config.adminToken}`) : undefined;
-  return (req) => {
-    if (!expected) return isLoopbackHost(config.host);
-    const given = Buffer.from(String(req.headers.authorization ?? ''));
-    // Browsers (the dashboard) sign in once and carry a session cookie instead of the header.
-    return (given.length === expected.length && timingSafeEqual(given, expected)) || (sessions?.verify(req) ?? false);
-  };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { runWithTrace, type TurnIds, type TurnTrace } from '../tracing/turnTrace.js';
 import { HttpError, errorBody } from './http/httpErrors.js';
 import { parseActivity } from './http/activitySchema.js';
+import { OriginPolicy, requireJsonContentType } from './http/edgeChecks.js';
 import { readJsonBody } from './http/readJsonBody.js';
 import { sendJson } from './http/respond.js';
 import type { ServiceUrlPolicy } from './http/serviceUrlPolicy.js';
@@ -24,6 +25,8 @@ export interface MessagesRouteDeps {
   maxBodyBytes: number;
   /** Set when auth is off: replies may only go to allow-listed serviceUrl hosts. */
   serviceUrlPolicy?: Pick<ServiceUrlPolicy, 'isAllowed'>;
+  /** Browser origins accepted on POST /api/messages (none by default: channels send no Origin). */
+  origins?: OriginPolicy;
 }
 
 /** What one inbound activity came to: the HTTP status and body to answer with. */
@@ -93,7 +96,11 @@ export function createTurnRunner(deps: MessagesRouteDeps) {
  */
 export function createMessagesHandler(deps: MessagesRouteDeps) {
   const runTurn = createTurnRunner(deps);
+  const origins = deps.origins ?? new OriginPolicy();
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Only what a channel sends: no cross-site browser request, a JSON body (http/edgeChecks.ts).
+    origins.check(req);
+    requireJsonContentType(req);
     const authHeader = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
     const result = await runTurn(() => readJsonBody(req, deps.maxBodyBytes), authHeader);
     sendJson(res, result.status, result.body);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import restify from 'restify';
 import type { Logger } from '../logger.js';
+import type { ShutdownDrain } from './http/drain.js';
 import { HttpError } from './http/httpErrors.js';
 import { sendError, sendJson } from './http/respond.js';
 
@@ -25,6 +26,8 @@ export interface HttpServerDeps {
   routes?: RouteInstaller[];
   /** Prometheus exposition for GET /metrics (operator endpoint); absent → no route. */
   metrics?: MetricsSource;
+  /** Graceful shutdown: refuses new turns and closes keep-alive connections once it begins. */
+  drain?: ShutdownDrain;
 }
 
 export interface MetricsSource {
@@ -49,6 +52,9 @@ export type RouteInstaller = (server: restify.Server, helpers: RouteHelpers) => 
  */
 export function createHttpServer(deps: HttpServerDeps): restify.Server {
   const server = restify.createServer({ name: 'rpa-assistant', handleUncaughtExceptions: false });
+  // First of all `pre` handlers: a draining server refuses a turn before admission or routing.
+  const drain = deps.drain;
+  if (drain) server.pre(drain.pre);
   const safe =
     (handler: Handler) =>
     async (req: restify.Request, res: restify.Response): Promise<void> => {
@@ -75,6 +81,8 @@ export function createHttpServer(deps: HttpServerDeps): restify.Server {
   server.get(
     '/readyz',
     safe(async (_req, res) => {
+      // A draining server is not ready: load balancers stop sending before it goes away.
+      if (drain?.isDraining) return sendJson(res, 503, { ready: false, checks: { draining: true } });
       const report = await deps.readiness();
       sendJson(res, report.ready ? 200 : 503, report);
     }),

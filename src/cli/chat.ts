@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConnectorReceiver, type WireActivity } from '../chat/connectorReceiver.js';
 import { renderActivity, type Choice } from '../chat/renderActivity.js';
@@ -29,6 +29,10 @@ const bot = { id: 'rpa-assistant', name: 'RPA Assistant' };
 const conversation = { id: `chat-${randomUUID()}` };
 const interactive = process.stdin.isTTY === true;
 let choices: Choice[] = [];
+/** The activity whose buttons `choices` are: a click names it, so the bot can replace that card. */
+let choicesOf: string | undefined;
+/** Set once the prompt is up on a terminal: replies that arrive later are drawn above it. */
+let prompt: Interface | undefined;
 
 const receiver = new ConnectorReceiver();
 receiver.onActivity(({ method, activity }) => {
@@ -51,11 +55,18 @@ function print(activity: WireActivity, updated: boolean): void {
   const rendered = renderActivity(activity);
   if (rendered.lines.length === 0 && rendered.choices.length === 0) return;
   const prefix = updated ? 'bot (updated)> ' : 'bot> ';
+  // On a terminal a reply can arrive while the user is typing: clear the prompt line, print, redraw it.
+  if (prompt) {
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+  }
   process.stdout.write(rendered.lines.map((l, i) => (i === 0 ? prefix : '     ') + l).join('\n') + '\n');
   if (rendered.choices.length > 0) {
     choices = rendered.choices;
+    choicesOf = activity.id;
     choices.forEach((c, i) => process.stdout.write(`     [${i + 1}] ${c.title}\n`));
   }
+  prompt?.prompt(true);
 }
 
 async function send(partial: Partial<WireActivity>): Promise<void> {
@@ -87,7 +98,7 @@ function toActivity(line: string): Partial<WireActivity> {
   const choice = Number.isInteger(n) ? choices[n - 1] : undefined;
   if (!choice) return withFile(line);
   if (choice.text !== undefined) return { text: choice.text };
-  return { text: '', value: choice.value };
+  return { text: '', value: choice.value, ...(choicesOf ? { replyToId: choicesOf } : {}) };
 }
 
 /** A path to a spreadsheet in the message: the file goes as an attachment, the rest as the text. */
@@ -108,14 +119,19 @@ async function main(): Promise<void> {
     await receiver.stop();
     process.exit(1);
   }
-  const rl = createInterface({ input: process.stdin, terminal: interactive });
+  // With `output` on a terminal, readline echoes, edits the line and keeps a history (↑/↓).
+  const rl = interactive
+    ? createInterface({ input: process.stdin, output: process.stdout, terminal: true, historySize: 200, prompt: 'you> ' })
+    : createInterface({ input: process.stdin, terminal: false });
   if (interactive) {
     process.stdout.write(`Connected to ${serverUrl} as ${user.name}. Type a message, a number to pick a button, or /quit.\n`);
-    rl.setPrompt('you> ');
+    prompt = rl;
     rl.prompt();
   }
   for await (const raw of rl) {
     const line = raw.trim();
+    // While a line is being sent its replies print plainly; the prompt comes back after them.
+    prompt = undefined;
     if (line === '/quit' || line === '/exit') break;
     if (line) {
       if (!interactive) process.stdout.write(`you> ${line}\n`);
@@ -125,7 +141,10 @@ async function main(): Promise<void> {
         process.stdout.write(`! could not send: ${(err as Error).message}\n`);
       }
     }
-    if (interactive) rl.prompt();
+    if (interactive) {
+      prompt = rl;
+      rl.prompt();
+    }
   }
   // Piped input: stay a little longer for replies that arrive after the turn (proactive ones).
   if (!interactive) await new Promise((r) => setTimeout(r, Number(values.wait)));

@@ -3,10 +3,16 @@
  *
  *   nlu classify [--model DIR]            stdin lines → one JSON object per line on stdout:
  *                                         {"text","intent","confidence","ranking":[...],"entities":[...]}
- *   nlu eval FILE.jsonl [--model DIR] [--json]
- *                                         FILE lines {"text": "...", "intent": "..."} → metrics report;
- *                                         with --json exactly one JSON object: accuracy, macro_f1,
- *                                         oos_recall, false_trigger_rate, per_intent, confusion
+ *   nlu eval FILE.jsonl [--model DIR] [--json] [--robustness] [--plain]
+ *                                         FILE lines {"text": "...", "intent": "...", "tags"?: [...],
+ *                                         "decision"?: "approve"|"reject"} → metrics report; with --json
+ *                                         exactly one JSON object: accuracy, macro_f1, oos_recall,
+ *                                         false_trigger_rate, false_write_rate, wrong_write_rate,
+ *                                         per_intent, confusion (+ per_tag, decision, robustness when
+ *                                         present). --robustness: the same rows also in UPPER, Title and
+ *                                         lower case, with a typo and with other numbers, each scored.
+ *                                         --plain: the model and its global rule only (no casing
+ *                                         normalisation, language check or write guard), to compare.
  *   nlu info [--model DIR]                model name, labels, provider, thresholds (JSON)
  *
  * Options: --model DIR (default $MODEL_DIR or models/intent-gpt2), --provider cpu|cuda|webgpu|auto,
@@ -20,13 +26,15 @@ import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../config/config.js';
 import { isProviderRequest, type ProviderRequest } from '../inference/executionProvider.js';
-import { evaluate, formatReport, parseEvalFile } from '../nlu/evaluation.js';
+import { evaluate, formatReport, parseEvalFile, type EvalReport } from '../nlu/evaluation.js';
+import { ROBUSTNESS_TRANSFORMS } from '../nlu/robustness.js';
 import type { NluPipeline } from '../nlu/NluPipeline.js';
-import type { NluResult } from '../nlu/types.js';
+import { NON_ENGLISH, type NluResult } from '../nlu/types.js';
 
 const USAGE = `usage:
   nlu classify [--model DIR]                   read lines on stdin, write one JSON result per line
-  nlu eval FILE.jsonl [--model DIR] [--json]   metrics over {"text","intent"} lines
+  nlu eval FILE.jsonl [--model DIR] [--json] [--robustness] [--plain]
+                                               metrics over {"text","intent"[,"tags","decision"]} lines
   nlu info [--model DIR]                       describe the model
 options: --provider cpu|cuda|webgpu|auto  --threshold X  --margin X  --batch-size N`;
 
@@ -41,10 +49,20 @@ interface Args {
   threshold?: number;
   margin?: number;
   batchSize: number;
+  robustness: boolean;
+  plain: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', positional: [], json: false, provider: 'cpu', batchSize: 32 };
+  const args: Args = {
+    command: '',
+    positional: [],
+    json: false,
+    provider: 'cpu',
+    batchSize: 32,
+    robustness: false,
+    plain: false,
+  };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -70,6 +88,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--json':
         args.json = true;
+        break;
+      case '--robustness':
+        args.robustness = true;
+        break;
+      case '--plain':
+        args.plain = true;
         break;
       case '--provider': {
         const p = take();
@@ -127,7 +151,12 @@ async function open(args: Args): Promise<NluPipeline> {
   const t0 = performance.now();
   // Loaded lazily: usage errors and --help answer without loading onnxruntime.
   const { loadNlu } = await import('../nlu/NluPipeline.js');
-  const nlu = await loadNlu(s.modelDir, { provider: args.provider, confidenceThreshold: s.threshold, margin: s.margin });
+  const nlu = await loadNlu(s.modelDir, {
+    provider: args.provider,
+    confidenceThreshold: s.threshold,
+    margin: s.margin,
+    ...(args.plain ? { guards: 'plain' as const } : {}),
+  });
   const info = nlu.info();
   log(
     `model ${info.name} (${info.labels.length} labels, ${info.provider}, max_length ${info.maxLength}, ` +
@@ -182,29 +211,84 @@ async function evalCommand(args: Args): Promise<void> {
   const nlu = await open(args);
   try {
     const labels = nlu.info().labels;
-    const unknown = [...new Set(rows.map((r) => r.intent).filter((l) => !labels.includes(l)))];
+    // assistant.non_english is the language check's verdict, not a model label.
+    const unknown = [...new Set(rows.map((r) => r.intent).filter((l) => !labels.includes(l) && l !== NON_ENGLISH))];
     if (unknown.length > 0) log(`warning: gold labels the model does not know: ${unknown.join(', ')}`);
-    const t0 = performance.now();
-    const results = await nlu.recognizeBatch(
-      rows.map((r) => r.text),
-      { batchSize: args.batchSize },
-    );
-    const ms = performance.now() - t0;
-    log(`evaluated ${rows.length} rows in ${Math.round(ms)} ms (${(ms / rows.length).toFixed(2)} ms/row)`);
-    const report = evaluate(
-      rows.map((r) => r.intent),
-      results.map((r) => r.intent),
-      { labels },
-    );
+    const score = async (texts: string[]): Promise<EvalReport> => {
+      const t0 = performance.now();
+      const results = await nlu.recognizeBatch(texts, { batchSize: args.batchSize });
+      const ms = performance.now() - t0;
+      log(`evaluated ${texts.length} rows in ${Math.round(ms)} ms (${(ms / texts.length).toFixed(2)} ms/row)`);
+      return evaluate(
+        rows.map((r) => r.intent),
+        results.map((r) => r.intent),
+        {
+          labels,
+          tags: rows.some((r) => r.tags) ? rows.map((r) => r.tags) : undefined,
+          decisions: rows.some((r) => r.decision)
+            ? rows.map((r, i) => ({ gold: r.decision, predicted: decisionOf(results[i]!) }))
+            : undefined,
+        },
+      );
+    };
+    const report = await score(rows.map((r) => r.text));
+    const robustness: Record<string, RobustnessScore> = {};
+    if (args.robustness) {
+      for (const [name, transform] of Object.entries(ROBUSTNESS_TRANSFORMS)) {
+        const texts = rows.map((r, i) => transform(r.text, i));
+        const r = await score(texts);
+        robustness[name] = {
+          changed_rows: texts.filter((t, i) => t !== rows[i]!.text).length,
+          accuracy: r.accuracy,
+          delta_accuracy: r.accuracy - report.accuracy,
+          false_write_rate: r.false_write_rate,
+          wrong_write_rate: r.wrong_write_rate,
+        };
+      }
+    }
     if (args.json) {
-      const { accuracy, macro_f1, oos_recall, false_trigger_rate, per_intent, confusion } = report;
-      await write(`${JSON.stringify({ accuracy, macro_f1, oos_recall, false_trigger_rate, per_intent, confusion })}\n`);
+      const { accuracy, macro_f1, oos_recall, false_trigger_rate, false_write_rate, wrong_write_rate, per_intent, confusion } = report;
+      const out: Record<string, unknown> = { accuracy, macro_f1, oos_recall, false_trigger_rate, false_write_rate, wrong_write_rate, per_intent, confusion };
+      if (report.per_tag) out.per_tag = report.per_tag;
+      if (report.decision) out.decision = report.decision;
+      if (args.robustness) out.robustness = robustness;
+      await write(`${JSON.stringify(out)}\n`);
     } else {
       await write(`${formatReport(report)}\n`);
+      if (args.robustness) await write(`\n${formatRobustness(report, robustness)}\n`);
     }
   } finally {
     await nlu.close();
   }
+}
+
+interface RobustnessScore {
+  /** Rows the transformation actually changed. */
+  changed_rows: number;
+  accuracy: number;
+  /** Accuracy minus the original rows' accuracy. */
+  delta_accuracy: number;
+  false_write_rate: number | null;
+  wrong_write_rate: number;
+}
+
+/** The decision slot the NLU read ("reject PO-1102" → reject); absent → undefined. */
+function decisionOf(r: NluResult): string | undefined {
+  const d = r.entities.find((e) => e.type === 'decision');
+  return typeof d?.value === 'string' ? d.value : undefined;
+}
+
+function formatRobustness(base: EvalReport, scores: Record<string, RobustnessScore>): string {
+  const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+  const lines = ['robustness (same rows, transformed)', 'variant       changed  accuracy     delta  false-write  wrong-write'];
+  lines.push(`${'original'.padEnd(13)} ${'-'.padStart(7)}  ${pct(base.accuracy).padStart(8)}  ${''.padStart(8)}  ${pct(base.false_write_rate).padStart(11)}  ${pct(base.wrong_write_rate).padStart(11)}`);
+  for (const [name, s] of Object.entries(scores)) {
+    const delta = `${s.delta_accuracy >= 0 ? '+' : ''}${(s.delta_accuracy * 100).toFixed(2)}`;
+    lines.push(
+      `${name.padEnd(13)} ${String(s.changed_rows).padStart(7)}  ${pct(s.accuracy).padStart(8)}  ${delta.padStart(8)}  ${pct(s.false_write_rate).padStart(11)}  ${pct(s.wrong_write_rate).padStart(11)}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 async function info(args: Args): Promise<void> {

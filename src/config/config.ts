@@ -30,14 +30,39 @@ const envSchema = z.object({
   BOT_SEND_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
   BOT_SEND_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
   BOT_SEND_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
+  /** How long a turn waits for an earlier turn of the same conversation before answering "busy" (src/bot/state/conversationLock.ts). */
+  TURN_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
-  SERVICE_URL_ALLOWLIST: csv.default(['localhost', '127.0.0.1', '[::1]', '::1']),
+  /**
+   * Origins (scheme://host:port, port ranges and `*` allowed; src/bot/http/serviceUrlPolicy.ts) a server
+   * without Bot Framework auth may send to. Default: loopback on the dynamic ports clients listening on
+   * port 0 get (the terminal chat, the Emulator), never the fixed ports services listen on.
+   */
+  SERVICE_URL_ALLOWLIST: csv.default(['http://127.0.0.1:32768-65535', 'http://localhost:32768-65535', 'http://[::1]:32768-65535']),
+  /** Where Teams file links (file.download.info) may be downloaded from (src/bot/files/inbound.ts); host patterns need a public address, exact origins may be private. */
+  TEAMS_FILE_HOSTS: csv.optional(),
+  /** Browser origins allowed to POST to /api/messages and Direct Line besides the web chat's own (src/bot/http/edgeChecks.ts). */
+  ALLOWED_ORIGINS: csv.default([]),
   TRACE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TRACE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   TRACE_BUFFER_MAX: z.coerce.number().int().min(10).max(1_000_000).default(50_000),
+  /** Days of turn_traces kept; older daily partitions are dropped by the worker role (0: keep all). */
+  TRACE_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  /** all (default): one process does everything; web: HTTP turns only; worker: jobs, outbox, trace maintenance (src/roles.ts). */
+  ROLE: z.enum(['all', 'web', 'worker']).default('all'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Admission control on the turn routes (src/bot/http/admission.ts; defaults measured in docs/notes/overload.md). */
+  ADMISSION_MAX_INFLIGHT: z.coerce.number().int().min(1).max(10_000).default(32),
+  ADMISSION_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(64),
+  ADMISSION_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).max(14_000).default(500),
+  ADMISSION_MIN_INFLIGHT: z.coerce.number().int().min(1).max(10_000).default(2),
+  ADMISSION_TARGET_MS: z.coerce.number().int().min(0).max(14_000).default(500),
+  ADMISSION_RETRY_AFTER_S: z.coerce.number().int().min(1).max(3600).default(2),
+  TURN_DEADLINE_MS: z.coerce.number().int().min(100).max(14_000).default(10_000),
+  /** Longest wait for a database connection from the pool: shorter than the reply budget. */
+  DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
   MODEL_DIR: z.string().min(1).default('./models/intent-gpt2'),
   NLU_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
   NLU_MARGIN: z.coerce.number().min(0).max(1).optional(),
@@ -53,8 +78,13 @@ const envSchema = z.object({
   INFERENCE_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
   INFERENCE_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(512),
   INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
+  /** `remote`: batches go to an Open Inference Protocol (KServe v2) server at INFERENCE_URL. */
+  INFERENCE_BACKEND: z.enum(['local', 'remote']).default('local'),
+  INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  INFERENCE_MODEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('intent-gpt2'),
   WEBCHAT_ENABLED: bool.optional(),
   WEBCHAT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DIRECTLINE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SEED_DEMO_DATA: bool.optional(),
   AUTOMATION_CONNECTOR: z.enum(['simulator', 'webhook']).default('simulator'),
   WEBHOOK_URL: z.string().url().optional(),
@@ -73,7 +103,9 @@ const envSchema = z.object({
   JOB_RETRY_DELAY_S: z.coerce.number().int().min(0).max(3600).default(5),
   JOB_RETRY_BACKOFF: bool.default(true),
   JOB_POLL_INTERVAL_S: z.coerce.number().min(0.5).max(60).default(2),
-  JOB_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  JOB_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  JOB_STILL_WORKING_S: z.coerce.number().int().min(0).max(86_400).default(30),
   JOB_RESULT_TIMEOUT_S: z.coerce.number().int().min(0).max(7 * 86_400).default(3_600),
   APPROVAL_THRESHOLD: z.coerce.number().min(0).default(10_000),
   USER_ROLES: z.string().default(''),
@@ -105,14 +137,28 @@ export interface AppConfig {
     tokenIssuer?: string;
     /** Retries of connector calls (replies, proactive sends, card updates) on 429/412/502/504. */
     sendRetry?: { retries: number; baseDelayMs: number; maxDelayMs: number };
+    /** Longest wait for the conversation's turn lock (earlier turns of the same conversation). */
+    turnLockTimeoutMs?: number;
   };
   /** Bearer token for operator endpoints (traces) when the server is not on loopback. */
   adminToken?: string;
   logLevel: Env['LOG_LEVEL'];
   maxBodyBytes: number;
   serviceUrlAllowlist: string[];
+  /** Inbound file downloads: where Teams download links may point (unset: the Teams/SharePoint/OneDrive defaults). */
+  inboundFiles?: { teamsFileHosts?: string[] };
+  /** Origins (scheme://host[:port]) whose browser requests the HTTP edge accepts; channels send no Origin. */
+  allowedOrigins: string[];
   tracing: { flushMs: number; batchSize: number; bufferMax: number };
+  /** Days of traces kept (daily partitions of turn_traces older than this are dropped; 0 keeps all). */
+  traceRetentionDays: number;
+  /** What this process runs (ROLE): everything, the HTTP turns, or the background work (src/roles.ts). */
+  processRole: 'all' | 'web' | 'worker';
   shutdownTimeoutMs: number;
+  /** Turns in flight, queue and reply deadline on the turn routes (src/bot/http/admission.ts). */
+  admission: { maxInFlight: number; minInFlight: number; targetMs: number; maxQueue: number; queueTimeoutMs: number; retryAfterS: number; deadlineMs: number };
+  /** Longest wait for a pooled database connection (pg-pool connectionTimeoutMillis). */
+  dbAcquireTimeoutMs: number;
   nlu: { enabled: boolean; modelDir: string; confidenceThreshold?: number; margin?: number };
   /** The batching inference pool serving the NLU model (src/inference/pool). */
   inference: InferenceConfig;
@@ -142,6 +188,11 @@ export interface WebchatConfig {
   enabled: boolean;
   /** Shared secret a client must present to start a conversation; unset on an open loopback server. */
   token?: string;
+  /**
+   * Direct Line secret for server-side clients (botframework-directlinejs `secret`): starts
+   * conversations and, like the service's secret, acts on any of them. Never give it to a browser.
+   */
+  secret?: string;
 }
 
 export const ROLES = ['buyer', 'approver', 'admin', 'clerk', 'broker'] as const;
@@ -170,7 +221,10 @@ export interface AutomationConfig {
   };
   retry: { limit: number; delaySeconds: number; backoff: boolean };
   pollIntervalSeconds: number;
-  workers: number;
+  /** Job steps (and notifications, simulator replies) carried out at once per process (JOB_CONCURRENCY; JOB_WORKERS is the old name). */
+  concurrency: number;
+  /** A job still running after this long tells its requester so, once (0: never). */
+  stillWorkingSeconds: number;
   /** A dispatched step whose result has not arrived after this long fails (0: wait forever). */
   resultTimeoutSeconds: number;
 }
@@ -190,6 +244,10 @@ export interface InferenceConfig {
   maxDelayMs: number;
   queueMax: number;
   timeoutMs: number;
+  /** `remote`: sessions are HTTP clients of an Open Inference Protocol server (src/inference/remote). */
+  backend: 'local' | 'remote';
+  /** Set when backend is `remote`. */
+  remote?: { url: string; modelName: string };
 }
 
 export class ConfigError extends Error {
@@ -238,11 +296,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     const present = env.SLACK_SIGNING_SECRET ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN';
     throw new ConfigError([`${missing}: required when ${present} is set (Slack needs both)`]);
   }
+  if (env.INFERENCE_BACKEND === 'remote' && !env.INFERENCE_URL) {
+    throw new ConfigError(['INFERENCE_URL: required when INFERENCE_BACKEND is remote']);
+  }
+  // The embedded database lives inside one process: a split web/worker pair needs a server.
+  if (env.ROLE !== 'all' && !env.DATABASE_URL) {
+    throw new ConfigError([`ROLE: ${env.ROLE} needs DATABASE_URL (the embedded database serves one process; use ROLE=all)`]);
+  }
   const roles = parseRoles(env.USER_ROLES, env.DEFAULT_ROLES);
   // Web chat: on by default on loopback; elsewhere only with a WEBCHAT_TOKEN (no anonymous public chat).
-  const webchatEnabled = env.WEBCHAT_ENABLED ?? (isLoopbackHost(env.HOST) || Boolean(env.WEBCHAT_TOKEN));
-  if (webchatEnabled && !isLoopbackHost(env.HOST) && !env.WEBCHAT_TOKEN) {
-    throw new ConfigError([`WEBCHAT_TOKEN: required when WEBCHAT_ENABLED is true and HOST (${env.HOST}) is not loopback`]);
+  const webchatEnabled = env.WEBCHAT_ENABLED ?? (isLoopbackHost(env.HOST) || Boolean(env.WEBCHAT_TOKEN || env.DIRECTLINE_SECRET));
+  if (webchatEnabled && !isLoopbackHost(env.HOST) && !env.WEBCHAT_TOKEN && !env.DIRECTLINE_SECRET) {
+    throw new ConfigError([`WEBCHAT_TOKEN: required (or DIRECTLINE_SECRET) when WEBCHAT_ENABLED is true and HOST (${env.HOST}) is not loopback`]);
   }
   return {
     port: env.PORT,
@@ -257,13 +322,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       openIdMetadataUrl: env.BOT_OPENID_METADATA_URL,
       tokenIssuer: env.BOT_TOKEN_ISSUER,
       sendRetry: { retries: env.BOT_SEND_RETRIES, baseDelayMs: env.BOT_SEND_RETRY_BASE_MS, maxDelayMs: env.BOT_SEND_RETRY_MAX_MS },
+      turnLockTimeoutMs: env.TURN_LOCK_TIMEOUT_MS,
     },
     adminToken: env.ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
     maxBodyBytes: env.MAX_BODY_BYTES,
     serviceUrlAllowlist: env.SERVICE_URL_ALLOWLIST,
+    inboundFiles: { teamsFileHosts: env.TEAMS_FILE_HOSTS },
+    allowedOrigins: env.ALLOWED_ORIGINS,
     tracing: { flushMs: env.TRACE_FLUSH_MS, batchSize: env.TRACE_BATCH_SIZE, bufferMax: env.TRACE_BUFFER_MAX },
+    traceRetentionDays: env.TRACE_RETENTION_DAYS,
+    processRole: env.ROLE,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    admission: {
+      maxInFlight: env.ADMISSION_MAX_INFLIGHT,
+      minInFlight: env.ADMISSION_MIN_INFLIGHT,
+      targetMs: env.ADMISSION_TARGET_MS,
+      maxQueue: env.ADMISSION_QUEUE_MAX,
+      queueTimeoutMs: env.ADMISSION_QUEUE_TIMEOUT_MS,
+      retryAfterS: env.ADMISSION_RETRY_AFTER_S,
+      deadlineMs: env.TURN_DEADLINE_MS,
+    },
+    dbAcquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT_MS,
     nlu: {
       enabled: env.NLU_ENABLED,
       modelDir: env.MODEL_DIR,
@@ -282,6 +362,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxDelayMs: env.INFERENCE_MAX_DELAY_MS,
       queueMax: env.INFERENCE_QUEUE_MAX,
       timeoutMs: env.INFERENCE_TIMEOUT_MS,
+      backend: env.INFERENCE_BACKEND,
+      ...(env.INFERENCE_BACKEND === 'remote' && env.INFERENCE_URL ? { remote: { url: env.INFERENCE_URL, modelName: env.INFERENCE_MODEL_NAME } } : {}),
     },
     seedDemoData: env.SEED_DEMO_DATA ?? !env.DATABASE_URL,
     automation: {
@@ -303,12 +385,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       retry: { limit: env.JOB_RETRY_LIMIT, delaySeconds: env.JOB_RETRY_DELAY_S, backoff: env.JOB_RETRY_BACKOFF },
       pollIntervalSeconds: env.JOB_POLL_INTERVAL_S,
-      workers: env.JOB_WORKERS,
+      concurrency: env.JOB_CONCURRENCY ?? env.JOB_WORKERS ?? 10,
+      stillWorkingSeconds: env.JOB_STILL_WORKING_S,
       resultTimeoutSeconds: env.JOB_RESULT_TIMEOUT_S,
     },
     procurement: { approvalThreshold: env.APPROVAL_THRESHOLD },
     roles,
-    webchat: { enabled: webchatEnabled, token: env.WEBCHAT_TOKEN },
+    webchat: { enabled: webchatEnabled, token: env.WEBCHAT_TOKEN, secret: env.DIRECTLINE_SECRET },
     slack:
       env.SLACK_SIGNING_SECRET && env.SLACK_BOT_TOKEN
         ? {

@@ -5,6 +5,7 @@ import { createDataSource } from './dataSource.js';
 import { EmbeddedPostgres } from './embedded.js';
 import { silentLog, type Log } from './log.js';
 import { runMigrations } from './migrate.js';
+import { DatabaseStartError } from './startupError.js';
 
 export type DatabaseConfig = AppConfig['database'];
 
@@ -62,7 +63,10 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
 
   const dataSource = createDataSource(url, { poolSize, logger: log, connectTimeoutMs: options.connectTimeoutMs });
   try {
-    await dataSource.initialize();
+    // A server that is not there (or a database that is not) is the operator's to fix: one clear line.
+    await dataSource.initialize().catch((err: unknown) => {
+      throw config.mode === 'postgres' ? new DatabaseStartError(redactUrl(url), err) : err;
+    });
     if (options.migrate ?? true) {
       await runMigrations(dataSource, { logger: log, lockUrl: config.mode === 'postgres' ? url : undefined });
     }

@@ -82,6 +82,12 @@ export function isTransientDbError(err: unknown): boolean {
   return TRANSIENT_SQLSTATES.has(state) || TRANSIENT_SQLSTATE_CLASSES.has(state.slice(0, 2));
 }
 
+/** pg-pool gave up waiting for a connection (pool saturated, or connecting took too long). */
+export function isPoolTimeout(err: unknown): boolean {
+  const inner = driverError(err);
+  return inner instanceof Error && /timeout exceeded when trying to connect/i.test(inner.message);
+}
+
 export function errorMessage(err: unknown): string {
   const inner = driverError(err);
   if (inner instanceof Error) return inner.message;

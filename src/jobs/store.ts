@@ -251,3 +251,35 @@ export async function inTransaction<T>(dataSource: DataSource, fn: (tx: QueryRun
     await tx.release();
   }
 }
+
+/** A job that has been running longer than expected, with its latest progress event. */
+export interface SlowJob {
+  job: JobRecord;
+  /** The latest step event ("Sending PO-1101 to Acme Corp", "Attempt 1 failed: …"), if any. */
+  progress: string | null;
+}
+
+/**
+ * Claims up to `limit` active jobs created more than `afterSeconds` ago (within the last day) whose
+ * requester has not been told "still working" yet, and marks them told. Rows locked by a running
+ * step are skipped (they are claimed on a later tick), so this never waits for a step.
+ */
+export async function claimSlowJobs(tx: QueryRunner, afterSeconds: number, limit = 50): Promise<SlowJob[]> {
+  const { rows } = await execute<JobRow & { progress: string | null }>(
+    tx,
+    `WITH slow AS (
+       SELECT id FROM automation_jobs
+       WHERE status IN ('queued', 'running', 'waiting') AND still_working_at IS NULL
+         AND created_at < now() - $1 * interval '1 second' AND created_at > now() - interval '1 day'
+       ORDER BY id LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE automation_jobs j SET still_working_at = now()
+     FROM slow WHERE j.id = slow.id
+     RETURNING j.*, (SELECT e.message FROM automation_job_events e
+                     WHERE e.job_id = j.id AND e.kind IN ('dispatching', 'dispatched', 'attempt_failed', 'started', 'queued')
+                     ORDER BY e.id DESC LIMIT 1) AS progress`,
+    [afterSeconds, limit],
+  );
+  return rows.map((row) => ({ job: toJob(row), progress: row.progress }));
+}

@@ -96,6 +96,12 @@ export interface Dispatch {
   payload: Record<string, unknown>;
   /** Job event text ("Sending PO-1101 to Acme Corp"). */
   message: string;
+  /**
+   * The `Idempotency-Key` the RPA side sees for this step, when it names a business operation
+   * that more than one job may carry out (`send:PO-1102`, whether the create or the approve job
+   * sends it). Default: the job's own key.
+   */
+  idempotencyKey?: string;
 }
 
 export type StepResult = ({ kind: 'finish' } & Finish) | ({ kind: 'dispatch' } & Dispatch);
@@ -122,13 +128,29 @@ export interface JobHandler {
   complete(job: JobRecord, result: ConnectorResult, tx: QueryRunner, env: JobHandlerEnv): Promise<Finish>;
   /** Retries are exhausted: say so (the job becomes `dead_letter`). */
   deadLetter(job: JobRecord, error: string, tx: QueryRunner, env: JobHandlerEnv): Promise<Finish>;
+  /**
+   * A result that arrived after the job had ended without one (its result deadline passed, or its
+   * retries were spent while the RPA side was in fact working): the outside world did act. Apply
+   * what still matters (e.g. record the supplier reference, start a compensation) and say who is
+   * told. Undefined (or no method): nothing to do, the result is answered as already applied (409).
+   * Called at most once per job; the job keeps its status.
+   */
+  late?(job: JobRecord, result: ConnectorResult, tx: QueryRunner, env: JobHandlerEnv): Promise<LateResult | undefined>;
 }
+
+/** What a late result came to (see `JobHandler.late`): recorded on the job, its notices sent. */
+export type LateResult = Pick<Finish, 'message' | 'notices' | 'audit'> & { result?: Record<string, unknown> };
 
 export interface JobHandlerEnv {
   /** Adds an event to the job's timeline (inside the same transaction). */
   event(kind: string, message: string, data?: Record<string, unknown>): Promise<void>;
   /** Sets what the job acts on (e.g. the purchase order it created). */
   setSubject(type: string, id: string): Promise<void>;
+  /**
+   * Starts another job in this step's transaction (e.g. the cancel a send job leaves behind): it
+   * exists only if the step commits, and the workers are woken once it has.
+   */
+  enqueue(request: JobRequest): Promise<{ jobId: number }>;
   now(): Date;
 }
 

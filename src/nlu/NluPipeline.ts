@@ -4,10 +4,16 @@ import { readModelDir } from '../inference/modelDir.js';
 import { OnnxClassifierSession, type LogitsRunner } from '../inference/onnxSession.js';
 import { GptTokenizer } from '../inference/tokenizer.js';
 import { currentTrace } from '../tracing/turnTrace.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EntityExtractor } from './entities/EntityExtractor.js';
+import { detectLanguage } from './guards/language.js';
+import { acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
+import { maskQuantities, normalizeCasing, type CasingMode } from './normalize.js';
 import type { MasterData } from './entities/masterData.js';
 import { IntentClassifier, type IntentDecision } from './intents/IntentClassifier.js';
 import {
+  NON_ENGLISH,
   OUT_OF_SCOPE,
   type Entity,
   type NluModelInfo,
@@ -22,6 +28,24 @@ const GPT2_EOS = 50256;
 /** Entities are looked for in the first this-many characters (a chat message rarely has more). */
 const DEFAULT_MAX_ENTITY_CHARS = 4000;
 
+/**
+ * What runs around the model without retraining it (each measured, docs/notes/nlu.md). `plain`
+ * turns all of them off: the model and its global out_of_scope rule only.
+ */
+export interface RuntimeGuards {
+  /** Casing normalisation of the model's input; entities always read the original text. */
+  casing: CasingMode;
+  /** Quantities' digits replaced by one number per length in the model's input ("301 units" → "100 units"). */
+  numbers?: boolean;
+  /** Non-English messages → `assistant.non_english` (the bot says only English is understood). */
+  language: boolean;
+  /** Negation, rejection, other-department and per-intent threshold rules on write intents; false = off. */
+  write: GuardOptions | false;
+}
+
+export const PLAIN_GUARDS: RuntimeGuards = { casing: 'none', language: false, write: false };
+export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, language: true, write: {} };
+
 export interface NluPipelineParts {
   tokenizer: GptTokenizer;
   runner: LogitsRunner;
@@ -29,6 +53,7 @@ export interface NluPipelineParts {
   entities: EntityExtractor;
   info: NluModelInfo;
   maxEntityChars?: number;
+  guards?: RuntimeGuards;
 }
 
 export interface RecognizeBatchOptions {
@@ -44,6 +69,7 @@ export class NluPipeline implements Recognizer {
   private readonly entities: EntityExtractor;
   private readonly modelInfo: NluModelInfo;
   private readonly maxEntityChars: number;
+  private readonly guards: RuntimeGuards;
   private closed = false;
 
   constructor(parts: NluPipelineParts) {
@@ -53,6 +79,7 @@ export class NluPipeline implements Recognizer {
     this.entities = parts.entities;
     this.modelInfo = parts.info;
     this.maxEntityChars = parts.maxEntityChars ?? DEFAULT_MAX_ENTITY_CHARS;
+    this.guards = parts.guards ?? PLAIN_GUARDS;
   }
 
   /** True until close(). `loadNlu` only resolves once the model has answered a warm-up call. */
@@ -69,28 +96,46 @@ export class NluPipeline implements Recognizer {
   }
 
   async recognize(text: string): Promise<NluResult> {
-    if (this.closed) throw new Error('NLU pipeline is closed');
-    const trace = currentTrace();
-    const t0 = performance.now();
-    const ids = this.tokenizer.encode(text);
-    trace?.record('tokenize', performance.now() - t0);
-
-    let decision: IntentDecision;
-    if (text.trim() === '' || ids.length === 0) {
-      decision = this.emptyDecision();
-    } else {
-      const out = await this.runner.run([ids]);
-      trace?.record('inference', out.timings.padMs + out.timings.inferenceMs);
-      decision = this.classifier.classify(out.logits[0]!);
-    }
-    const entities = this.extractEntities(text, trace);
-    trace?.setIntent(decision.intent, decision.confidence);
-    return this.result(text, decision, entities);
+    const [r] = await this.recognizeBatch([text], { batchSize: 1 });
+    return r!;
   }
 
   /** Many texts at once (evaluation, bulk classification); results in input order. */
   async recognizeBatch(texts: readonly string[], options: RecognizeBatchOptions = {}): Promise<NluResult[]> {
     if (this.closed) throw new Error('NLU pipeline is closed');
+    const trace = currentTrace();
+    const foreign = texts.map((t) => this.guards.language && t.trim() !== '' && !detectLanguage(t).english);
+    const found = texts.map((t) => this.extractEntities(t, trace));
+    const decisions = await this.classifyTexts(
+      texts.map((t, i) => (foreign[i] ? '' : this.modelInput(t, found[i]!))),
+      options,
+    );
+    const results: NluResult[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      let decision = foreign[i] ? this.nonEnglishDecision() : decisions[i]!;
+      let entities = found[i]!;
+      if (!foreign[i] && this.guards.write) {
+        const guarded = guardWrite(text, decision, entities, this.guards.write, this.classifier.outOfScopeLabel);
+        decision = guarded.decision;
+        entities = [...entities, ...guarded.entities].sort((a, b) => a.start - b.start);
+        const rest = guarded.reclassify;
+        if (rest) {
+          // "don't cancel PO-1145, just tell me where it is": answer the rest if it is a read.
+          const [again] = await this.classifyTexts([this.modelInput(rest, this.extractEntities(rest, trace))], {});
+          if (again && acceptsReread(text, again.intent, this.classifier.outOfScopeLabel)) {
+            decision = { ...again, fallback: { reason: 'negated_write', intent: decision.fallback!.intent, confidence: decision.fallback!.confidence } };
+          }
+        }
+      }
+      if (texts.length === 1) trace?.setIntent(decision.intent, decision.confidence);
+      results.push(this.result(text, decision, entities));
+    }
+    return results;
+  }
+
+  /** Model decisions for model inputs (see modelInput; empty text: out_of_scope without a model call). */
+  private async classifyTexts(texts: readonly string[], options: RecognizeBatchOptions): Promise<IntentDecision[]> {
     const batchSize = Math.max(1, options.batchSize ?? 32);
     const trace = currentTrace();
     const t0 = performance.now();
@@ -112,7 +157,7 @@ export class NluPipeline implements Recognizer {
       trace?.record('inference', out.timings.padMs + out.timings.inferenceMs);
       chunk.forEach((c, j) => (decisions[c.i] = this.classifier.classify(out.logits[j]!)));
     }
-    return texts.map((text, i) => this.result(text, decisions[i]!, this.extractEntities(text, trace)));
+    return decisions;
   }
 
   async close(): Promise<void> {
@@ -139,6 +184,18 @@ export class NluPipeline implements Recognizer {
     return { intent: oos, confidence: 1, ranking, fallback: { reason: 'empty_input', intent: oos, confidence: 1 } };
   }
 
+  /** What the model reads: the text with casing (and numbers) normalised; entities read the original. */
+  private modelInput(text: string, entities: readonly Entity[]): string {
+    const masked = this.guards.numbers ? maskQuantities(text, entities.filter((e) => e.type === 'quantity')) : text;
+    return normalizeCasing(masked, this.guards.casing);
+  }
+
+  /** Not English: no model call, never a write; the bot answers that only English is understood. */
+  private nonEnglishDecision(): IntentDecision {
+    const d = this.emptyDecision();
+    return { ...d, intent: NON_ENGLISH, confidence: 1, fallback: { reason: 'non_english', intent: NON_ENGLISH, confidence: 1 } };
+  }
+
   private result(text: string, d: IntentDecision, entities: Entity[]): NluResult {
     const r: NluResult = { text, intent: d.intent, confidence: d.confidence, ranking: d.ranking, entities };
     if (d.fallback) r.fallback = d.fallback;
@@ -163,6 +220,28 @@ export interface LoadNluOptions {
   warmup?: boolean;
   /** Use this instead of creating an ONNX session (tests, or a batching pool wrapping sessions). */
   runner?: LogitsRunner;
+  /**
+   * Runtime robustness around the model (default DEFAULT_GUARDS with the model dir's
+   * `write_guard.json` thresholds); `'plain'` = the model and its global rule only.
+   */
+  guards?: RuntimeGuards | 'plain';
+}
+
+/** The per-write-intent thresholds calibrated on validation, if the model dir has them. */
+async function readWriteThresholds(dir: string): Promise<WriteThresholds | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(join(dir, 'write_guard.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = JSON.parse(raw) as { thresholds?: Record<string, unknown> };
+  const out: Record<string, number> = {};
+  for (const [intent, v] of Object.entries(parsed.thresholds ?? {})) {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`${dir}/write_guard.json: threshold of ${intent} must be in [0, 1]`);
+    out[intent] = v;
+  }
+  return out;
 }
 
 /** Loads model dir → ready pipeline. Throws with a clear message when a file is missing or inconsistent. */
@@ -210,7 +289,12 @@ export async function loadNlu(modelDir: string, options: LoadNluOptions = {}): P
     entities.extract('order 500 units of SKU-1042 from Acme by next Friday for $1,200 (PO-10452, SH-2001)');
     entities.extract('hello there');
   }
+  let guards: RuntimeGuards;
+  if (options.guards === 'plain') guards = PLAIN_GUARDS;
+  else if (options.guards) guards = options.guards;
+  else guards = { ...DEFAULT_GUARDS, write: { writeThresholds: await readWriteThresholds(dir.dir) } };
   return new NluPipeline({
+    guards,
     tokenizer,
     runner,
     classifier,

@@ -27,6 +27,12 @@ export type KnownIntent = (typeof INTENT_LABELS)[number];
 
 export const OUT_OF_SCOPE = 'out_of_scope';
 
+/**
+ * Not a model label: the language check's verdict for a message not written in English. The bot
+ * answers it with "only English for now"; it never starts an action.
+ */
+export const NON_ENGLISH = 'assistant.non_english';
+
 /** Intents whose automation changes something; a wrong trigger of one of these is costly. */
 export const WRITE_INTENTS: readonly string[] = [
   'procurement.create_order',
@@ -52,6 +58,8 @@ export interface IntentScore {
  * - `quantity` value `{ amount, unit }` (unit singular lowercase, e.g. `box`, or null)
  * - `money` value `{ amount, currency }` (ISO 4217 code, or null when only "20k" was written)
  * - `date` value ISO: `YYYY-MM-DD` when no time of day was given, else a full UTC ISO timestamp
+ * - `decision` value `reject` (or `approve`): the verdict asked for with procurement.approve_order
+ *   ("reject PO-1102", "decline it"); the bot runs procurement.reject_order for `reject`
  */
 export type EntityType =
   | 'purchase_order'
@@ -62,7 +70,8 @@ export type EntityType =
   | 'supplier'
   | 'quantity'
   | 'money'
-  | 'date';
+  | 'date'
+  | 'decision';
 
 export interface QuantityValue {
   amount: number;
@@ -87,7 +96,20 @@ export interface Entity {
 }
 
 /** Why the out_of_scope rule overrode the model's top intent. */
-export type FallbackReason = 'low_confidence' | 'small_margin' | 'empty_input';
+export type FallbackReason =
+  | 'low_confidence'
+  | 'small_margin'
+  | 'empty_input'
+  /** A write intent below its own (stricter) threshold. */
+  | 'write_guard'
+  /** The message says NOT to do the write ("don't order…", "no need to cancel"). */
+  | 'negated_write'
+  /** Not English: answered with "only English for now", never a write. */
+  | 'non_english'
+  /** Another department's request sharing our words ("bill our client …", "expense report"). */
+  | 'other_department'
+  /** A price question ("what does SKU-1001 cost?"): no skill answers prices (not an HS-code search). */
+  | 'price_question';
 
 export interface NluResult {
   text: string;
@@ -98,7 +120,10 @@ export interface NluResult {
   /** All labels, most probable first, as the model scored them (before the out_of_scope rule). */
   ranking: IntentScore[];
   entities: Entity[];
-  /** Present when the out_of_scope rule replaced the model's top intent. */
+  /**
+   * Present when a rule replaced the model's top intent: the out_of_scope rule, the language check
+   * or a write guard (src/nlu/guards); `intent` there is the model's top intent.
+   */
   fallback?: { reason: FallbackReason; intent: string; confidence: number };
 }
 

@@ -5,6 +5,7 @@ import { SkillRegistry } from './registry.js';
 import { storageSkill } from './storage/index.js';
 import type { RoleDirectory } from './roles.js';
 import type { SkillSettings } from './types.js';
+import type { JobSubmitter } from '../jobs/types.js';
 
 export { SkillRegistry, toolNameOf } from './registry.js';
 export { RoleDirectory } from './roles.js';
@@ -16,6 +17,11 @@ export * from './types.js';
  * Every skill the assistant has. Adding one (customs, storage) = a new folder exporting a `Skill`
  * and a line here; the bot, the dialogs, the jobs and the LangChain tools pick it up.
  */
-export function createSkillRegistry(deps: { settings: SkillSettings; roles: RoleDirectory }): SkillRegistry {
+export function createSkillRegistry(deps: {
+  settings: SkillSettings;
+  roles: RoleDirectory;
+  /** The job system, for job handlers that start other jobs (bound late: it is built from the handlers). */
+  jobs?: () => JobSubmitter | undefined;
+}): SkillRegistry {
   return new SkillRegistry([procurementSkill(deps), customsSkill(), storageSkill(), automationSkill()]);
 }

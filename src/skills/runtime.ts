@@ -26,6 +26,18 @@ export function idempotencyKey(origin: { channelId: string; conversationId: stri
 }
 
 /**
+ * The idempotency key of a business operation (`approve:PO-1102`, `send:PO-1102`, `cancel:PO-1102`):
+ * used as the job's key, which is also the `Idempotency-Key` of its call to the RPA side. Unlike a
+ * request key, every request for the same operation maps to it, so the unique job key is a second
+ * line of defence behind the guarded status change (which already lets only one request through).
+ * `round` > 1 names a repeat of the operation that the lifecycle allows (a second cancel after the
+ * supplier refused the first).
+ */
+export function operationKey(operation: string, subject: string, round = 1): string {
+  return round > 1 ? `${operation}:${subject}:${round}` : `${operation}:${subject}`;
+}
+
+/**
  * Runs a confirmed write exactly once per key. In ONE transaction: claim the key
  * (`INSERT … ON CONFLICT DO NOTHING`; a concurrent duplicate blocks on the unique index until the
  * first commits, then finds the key taken), `submit` (which inserts the job row and sends the
@@ -59,7 +71,7 @@ export async function executeWrite<T>(
       conversationId: ctx.origin.conversationId,
       activityId: ctx.origin.activityId,
       action: action.name,
-      outcome: submitted.jobId ? 'submitted' : 'refused',
+      outcome: submitted.jobId ? 'submitted' : (submitted.outcome ?? 'refused'),
       subjectType: submitted.subject?.type,
       subjectId: submitted.subject?.id,
       jobId: submitted.jobId,

@@ -146,6 +146,8 @@ export interface SubmitResult {
   jobId?: number;
   /** For the audit log. */
   subject?: { type: string; id: string };
+  /** Audit outcome when no job started now: `refused` (default) or `deferred` (a job starts later). */
+  outcome?: 'refused' | 'deferred';
 }
 
 interface ActionBase<T> {

@@ -46,7 +46,7 @@ const MAX_BATCH = Math.floor(MAX_PARAMS / TRACE_COLUMNS.length);
  * waiting record). While the database is away the failed batch goes back to the head of the queue
  * and is retried with exponential backoff; the queue is bounded, dropping (and counting) the oldest
  * records past `bufferMax`. A batch rejected for its data (not the connection) is retried row by
- * row, so only the bad row is lost. Rows are inserted with ON CONFLICT (turn_id) DO NOTHING, so
+ * row, so only the bad row is lost. Rows are inserted with ON CONFLICT DO NOTHING (key: turn_id, started_at), so
  * re-sending a batch whose first attempt actually committed stores nothing twice.
  */
 export class TraceWriter implements TraceSink {
@@ -339,7 +339,7 @@ export class TraceWriter implements TraceSink {
       }
       sql =
         `INSERT INTO turn_traces (${TRACE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ` +
-        `ON CONFLICT (turn_id) DO NOTHING`;
+        `ON CONFLICT DO NOTHING`;
       this.sqlBySize.set(rows, sql);
     }
     return sql;

@@ -8,6 +8,10 @@
   var PCT_COLORS = { p50: '#107c10', p95: '#ff8c00', p99: '#a4262c' };
   var charts = [];
   var last = null;
+  /** The window that fits the data (from /api/dashboard/context), used while "fit the data" is selected. */
+  var fitted = '1h';
+  /** Start of the oldest trace (epoch seconds) or null: charts start at its bucket, not at an empty window start. */
+  var dataStart = null;
 
   function $(id) {
     return document.getElementById(id);
@@ -25,7 +29,8 @@
   }
 
   function windowParam() {
-    return $('window').value;
+    var chosen = $('window').value;
+    return chosen === 'auto' ? fitted : chosen;
   }
 
   async function getJson(path) {
@@ -95,10 +100,57 @@
     });
   }
 
+  /** Admitted / shed / in flight / limit of this process's turn admission (http/admission.ts). */
+  function renderAdmission(a) {
+    var panel = $('admission-panel');
+    var root = $('admission');
+    clear(root);
+    panel.hidden = !a;
+    if (!a) return;
+    var shed = a.shed.full + a.shed.queue_timeout;
+    [
+      ['Admitted', fmtCount(a.admitted), 'admitted'],
+      ['Shed (503)', fmtCount(shed), 'shed', 'queue full ' + fmtCount(a.shed.full) + ' · waited too long ' + fmtCount(a.shed.queue_timeout)],
+      ['In flight', fmtCount(a.inFlight), 'in-flight', fmtCount(a.queued) + ' queued'],
+      ['Current limit', fmtCount(a.limit), 'limit', 'turns at once'],
+      ['Answered at deadline (202)', fmtCount(a.deadline), 'deadline'],
+    ].forEach(function (d) {
+      var tile = el('div', 'tile');
+      tile.dataset.kpi = d[2];
+      tile.appendChild(el('div', 'label', d[0]));
+      tile.appendChild(el('div', 'value', d[1]));
+      tile.appendChild(el('div', 'change', d[3] || ''));
+      root.appendChild(tile);
+    });
+  }
+
+  /** Sign-out only where a sign-in is in use; the "fit the data" option names the window it picked. */
+  function applyContext(ctx) {
+    fitted = ctx.window;
+    dataStart = ctx.oldestTurnAt ? new Date(ctx.oldestTurnAt).getTime() / 1000 : null;
+    $('logout').hidden = !ctx.signedIn;
+    $('window').options[0].textContent = 'fit the data (' + ctx.window + ')';
+    renderAdmission(ctx.admission);
+  }
+
   function xs(buckets) {
     return buckets.map(function (b) {
       return new Date(b).getTime() / 1000;
     });
+  }
+
+  /** The x range from the bucket that holds the oldest trace (when the window starts earlier) to the end. */
+  function zoomToData(times) {
+    var start = times[0];
+    if (dataStart !== null) {
+      times.forEach(function (t) {
+        if (t <= dataStart) start = t;
+      });
+    }
+    var end = times[times.length - 1];
+    return function () {
+      return start < end ? [start, end] : [times[0], end];
+    };
   }
 
   function plot(container, title, buckets, series, opts) {
@@ -116,7 +168,7 @@
         width: width,
         height: opts.height || 200,
         series: defs,
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: zoomToData(data[0]) } },
         axes: [{}, { size: 56, values: opts.yValues }],
         legend: { show: true },
       },
@@ -279,9 +331,10 @@
   // ------------------------------------------------------------------ loading
 
   async function load() {
-    var w = encodeURIComponent(windowParam());
     var errorBox = $('error');
     try {
+      applyContext(await getJson('/api/dashboard/context'));
+      var w = encodeURIComponent(windowParam());
       var results = await Promise.all([
         getJson('/api/dashboard/overview?window=' + w),
         getJson('/api/dashboard/latency?window=' + w),

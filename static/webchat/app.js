@@ -1,6 +1,7 @@
 /* global window, document, fetch */
 /* Local web chat: Microsoft's Web Chat (served from node_modules by this server) talking to the
- * server's own Direct Line 3.0 subset by polling. No inline script (the page's CSP forbids it). */
+ * server's own Direct Line 3.0 subset over its WebSocket stream (Web Chat's default transport;
+ * activities arrive as they are sent). No inline script (the page's CSP forbids it). */
 (function () {
   'use strict';
   var statusEl = document.getElementById('status');
@@ -49,9 +50,7 @@
     setStatus('');
     var directLine = window.WebChat.createDirectLine({
       domain: window.location.origin + '/v3/directline',
-      token: token,
-      webSocket: false,
-      pollingInterval: 500
+      token: token
     });
     window.WebChat.renderWebChat(
       {

@@ -14,17 +14,24 @@ import { asSubmit, deliverOutcome, isAffirmative, sendReply, setTurnInput, type 
 import type { ConversationReferenceStore } from '../proactive/conversationReferences.js';
 import { FileTurns, type BotFiles } from '../files/fileTurns.js';
 import { settleCard } from '../cards/cardOutcome.js';
+import { CardNonceStore, submitSlots } from '../cards/cardNonces.js';
 import { InboundTurns } from '../teams/inboundTurns.js';
 import { membersToWelcome } from '../teams/mentions.js';
 import { InboundActivityStore } from '../teams/redelivery.js';
+import { isTurnLockTimeout, LocalConversationLock, type ConversationLock } from '../state/conversationLock.js';
+import { excludeFromAdmissionLatency } from '../http/admission.js';
 import type { BotRecognizer } from './recognizer.js';
+import { rejectsOrder, REJECT_ACTION } from '../../nlu/decision.js';
+import { NON_ENGLISH } from '../../nlu/types.js';
 import { isBusyError } from '../../inference/pool/errors.js';
 import {
   BUSY_TEXT,
+  CONVERSATION_BUSY_TEXT,
   GREETING_TEXT,
   HELP_TEXT,
   NON_TEXT_TEXT,
   NOT_SURE_TEXT,
+  NON_ENGLISH_TEXT,
   THANKS_TEXT,
   WELCOME_TEXT,
   skillComingText,
@@ -54,7 +61,15 @@ export interface AssistantBotDeps {
   skills?: BotSkills;
   /** Files in and out (Excel imports and exports, src/bot/files); needs `skills`. */
   files?: BotFiles;
+  /**
+   * Serializes the turns of each conversation (state/conversationLock.ts). Default: an in-process
+   * lock, which is only enough when one process serves the conversation.
+   */
+  turnLock?: ConversationLock;
 }
+
+/** Default longest wait for an earlier turn of the same conversation (TURN_LOCK_TIMEOUT_MS). */
+const DEFAULT_TURN_LOCK_TIMEOUT_MS = 5_000;
 
 /** A late duplicate "yes" within this window gets the stored outcome of the last confirmation. */
 const LATE_CONFIRMATION_MS = 2 * 60_000;
@@ -72,9 +87,12 @@ export class AssistantBot extends TeamsActivityHandler {
   private readonly dialogs?: DialogSet;
   private readonly inbound: InboundTurns;
   private readonly files?: FileTurns;
+  private readonly turnLock: ConversationLock;
+  private readonly nonces?: CardNonceStore;
 
   constructor(private readonly deps: AssistantBotDeps) {
     super();
+    this.turnLock = deps.turnLock ?? new LocalConversationLock({ timeoutMs: DEFAULT_TURN_LOCK_TIMEOUT_MS, logger: deps.logger });
     this.inbound = new InboundTurns({
       references: deps.skills?.references,
       redelivery: deps.skills ? new InboundActivityStore(deps.skills.env.db) : undefined,
@@ -83,6 +101,7 @@ export class AssistantBot extends TeamsActivityHandler {
     this.conversationData = deps.conversationState.createProperty<ConversationData>('conversationData');
     this.lastConfirmation = deps.conversationState.createProperty<LastConfirmation>('lastConfirmation');
     if (deps.skills) {
+      this.nonces = new CardNonceStore(deps.skills.env.db);
       const dialogDeps: DialogDeps = {
         registry: deps.skills.registry,
         skillContext: (context) => this.skillContext(context),
@@ -105,10 +124,40 @@ export class AssistantBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    await this.inbound.run(context, async () => {
+    await this.inbound.run(context, () => this.runLocked(context));
+  }
+
+  /**
+   * The whole turn — state load, handlers, state save — holding the conversation's lock, so two
+   * turns of one conversation never interleave and none overwrites the other's state.
+   */
+  private async runLocked(context: TurnContext): Promise<void> {
+    const turn = async () => {
       await super.run(context);
       await this.saveState(context);
-    });
+    };
+    const key = conversationKey(context);
+    if (!key) return turn();
+    const asked = Date.now();
+    try {
+      await this.turnLock.run(key, () => {
+        // How long earlier turns of this conversation held this one back (on the turn's trace); not
+        // load, so left out of the admission gate's latency sample.
+        const waited = Date.now() - asked;
+        currentTrace()?.setAttribute('turn_lock_wait_ms', waited);
+        excludeFromAdmissionLatency(waited);
+        return turn();
+      });
+    } catch (err) {
+      if (!isTurnLockTimeout(err)) throw err;
+      // Earlier turns of this conversation are still running: this one did nothing at all.
+      excludeFromAdmissionLatency(err.waitedMs);
+      const trace = currentTrace();
+      trace?.setAttribute('busy_reason', 'conversation_lock');
+      trace?.setOutcome('busy');
+      this.deps.logger.warn({ conversationId: context.activity.conversation?.id, waitedMs: err.waitedMs }, 'turn lock wait timed out');
+      await context.sendActivity(CONVERSATION_BUSY_TEXT);
+    }
   }
 
   private async handleMessage(context: TurnContext): Promise<void> {
@@ -164,7 +213,7 @@ export class AssistantBot extends TeamsActivityHandler {
     }
     // A button that runs an action directly (an approver's Approve / Reject).
     if (input.submit?.verb === 'do') {
-      await this.runDirect(context, input.submit);
+      await this.runDirect(context, dc, input.submit);
       return;
     }
     if (dc.activeDialog) {
@@ -189,7 +238,8 @@ export class AssistantBot extends TeamsActivityHandler {
   private async startIntent(context: TurnContext, dc: DialogContext, intent: string, input: TurnInput): Promise<void> {
     const skills = this.deps.skills!;
     const ref = context.activity.id ?? randomUUID();
-    const action = skills.registry.forIntent(intent);
+    // NLU (issue 14): approve_order is the decision intent; its decision=reject slot runs the reject action.
+    const action = rejectsOrder(intent, input.entities) ? skills.registry.action(REJECT_ACTION) : skills.registry.forIntent(intent);
     if (action) {
       await dc.beginDialog(ActionDialog.id, {
         action: action.name,
@@ -215,20 +265,33 @@ export class AssistantBot extends TeamsActivityHandler {
     await context.sendActivity(replyFor(intent));
   }
 
-  /** `{verb: 'do', action, nonce, ref, …slots}`: validate, then run exactly once per nonce. */
-  private async runDirect(context: TurnContext, submit: CardSubmit): Promise<void> {
+  /**
+   * `{verb: 'do', action, nonce, ref, …slots}`: a button that runs a write at once. It counts only
+   * with the nonce issued when its card was sent to this conversation and user, for this action
+   * and these slots, consumed here once (cards/cardNonces.ts); then it runs exactly once per
+   * nonce. Without one the write never runs: the normal dialog asks to confirm instead.
+   */
+  private async runDirect(context: TurnContext, dc: DialogContext, submit: CardSubmit): Promise<void> {
     const skills = this.deps.skills!;
-    const { verb: _verb, action: actionName, nonce, ref, ...slots } = submit;
+    const { action: actionName, nonce, ref } = submit;
+    const slots = submitSlots(submit);
     const action = typeof actionName === 'string' ? skills.registry.action(actionName) : undefined;
-    if (!action || action.kind !== 'write' || typeof nonce !== 'string' || typeof ref !== 'string') {
+    if (!action || action.kind !== 'write') {
       await sendReply(context, { text: "I can't do anything with that button, sorry." });
       return;
     }
     const ctx = this.skillContext(context);
-    const key = idempotencyKey(ctx.origin, ref, nonce);
-    const stored = await findOutcome(ctx.env.db, key);
+    const key = typeof nonce === 'string' && typeof ref === 'string' ? idempotencyKey(ctx.origin, ref, nonce) : undefined;
+    // A re-delivery or second click of a press that already ran: its first outcome, nothing new.
+    const stored = key ? await findOutcome(ctx.env.db, key) : undefined;
     if (stored) {
       await deliverOutcome(context, stored);
+      return;
+    }
+    const press = { channelId: ctx.origin.channelId, conversationId: ctx.origin.conversationId, userId: ctx.actor.id, action: action.name, slots };
+    if (!key || !(await this.nonces!.consume(nonce, press))) {
+      currentTrace()?.setAttribute('card_nonce', 'invalid');
+      await this.askInstead(context, dc, action.name, slots);
       return;
     }
     const check = await action.check(slots, ctx);
@@ -248,6 +311,21 @@ export class AssistantBot extends TeamsActivityHandler {
     // The clicked card (its replyToId) now says "Approved by …": nobody clicks it again.
     if (!outcome.replayed) await settleCard(context, {}, { kind: 'decided', verb: 'do', action: action.name });
     await deliverOutcome(context, outcome);
+  }
+
+  /**
+   * A write button without a valid nonce (forged, copied, reused or expired): nothing runs. With
+   * no request in progress, the request goes through the normal dialog, which asks to confirm;
+   * with one in progress, that one stays and the button is refused.
+   */
+  private async askInstead(context: TurnContext, dc: DialogContext, action: string, slots: Record<string, unknown>): Promise<void> {
+    if (dc.activeDialog) {
+      await sendReply(context, { text: "That button is no longer valid here, so nothing was done. Let's finish the request in progress first." });
+      await dc.repromptDialog();
+      return;
+    }
+    await sendReply(context, { text: "I couldn't verify that button, so I haven't done anything." });
+    await dc.beginDialog(ActionDialog.id, { action, draft: slots, ref: context.activity.id ?? randomUUID() } satisfies ActionDialogOptions);
   }
 
   /** A confirmation button pressed after its dialog ended (re-delivery, or an old card). */
@@ -294,6 +372,12 @@ export class AssistantBot extends TeamsActivityHandler {
   }
 }
 
+/** The lock key of a turn's conversation (as ConversationState keys it); none without a conversation id. */
+function conversationKey(context: TurnContext): string | undefined {
+  const { channelId, conversation } = context.activity;
+  return conversation?.id ? `${channelId ?? ''}/conversations/${conversation.id}` : undefined;
+}
+
 function replyFor(intent: string): string {
   switch (intent) {
     case 'assistant.greet':
@@ -304,6 +388,8 @@ function replyFor(intent: string): string {
       return THANKS_TEXT;
     case 'out_of_scope':
       return NOT_SURE_TEXT;
+    case NON_ENGLISH:
+      return NON_ENGLISH_TEXT;
     default:
       return skillComingText(intent);
   }

@@ -14,6 +14,10 @@ export const WELCOME_TEXT = `Hello! ${HELP_TEXT}\nType "help" at any time.`;
 export const NOT_SURE_TEXT =
   "I'm not sure what you mean, so I haven't done anything. Try rephrasing, or type \"help\" to see what I can do.";
 
+/** The NLU's language check found another language (issue 14): nothing was done. */
+export const NON_ENGLISH_TEXT =
+  "Sorry, I only understand English for now, so I haven't done anything. Please write your request in English, or type \"help\" to see what I can do.";
+
 export const NON_TEXT_TEXT = 'I can only read text messages for now.';
 
 export const GREETING_TEXT = 'Hi! What can I do for you? Type "help" to see what I can do.';
@@ -22,6 +26,10 @@ export const THANKS_TEXT = "You're welcome!";
 
 /** The inference pool is saturated (queue full or request timed out): nothing was done. */
 export const BUSY_TEXT = "I'm busy right now and couldn't read your message. Please try again in a moment.";
+
+/** Earlier messages of the same conversation are still being handled (turn lock wait timed out): nothing was done. */
+export const CONVERSATION_BUSY_TEXT =
+  "I'm still working on your earlier messages in this conversation, so I haven't done anything with this one. Please send it again in a moment.";
 
 const INTENT_DESCRIPTIONS: Record<string, string> = {
   'procurement.create_order': 'raise a purchase order',

@@ -8,23 +8,25 @@ import { readRawBody } from '../http/readJsonBody.js';
 import { sendJson } from '../http/respond.js';
 import { parseDuration, type Handler, type RouteInstaller } from '../server.js';
 import { CONTENT_TYPES, PAGE_CSP, STATIC_DIR, packageRoot, securityHeaders, sendStaticFile } from '../webchat/assets.js';
-import { hostHeaderIsLoopback } from '../webchat/channel.js';
 import { channelThroughput, dashboardRange, intentMix, jobsPanel, latencySeries, overview, type DashboardRange } from './queries.js';
 import { DashboardSessions } from './session.js';
+import { fitWindow, oldestTurnAt } from './fitWindow.js';
+import type { Admission } from '../http/admission.js';
 
 /**
- * GET /dashboard and the JSON behind it (/api/dashboard/*). Access is the server's operator check
- * (bearer ADMIN_TOKEN, or any local caller on a loopback server without one) or, with
- * ADMIN_TOKEN set, a session cookie from the sign-in form. On an open loopback server the Host
- * header must be a loopback name too, so a web page cannot read the data through DNS rebinding.
+ * GET /dashboard and the JSON behind it (/api/dashboard/*). Access is the server's one operator
+ * guard (src/bot/http/operatorGuard.ts: bearer ADMIN_TOKEN or the sign-in form's session cookie;
+ * without ADMIN_TOKEN a loopback-bound server and a loopback Host header).
  */
 export interface DashboardDeps {
   config: Pick<AppConfig, 'host' | 'adminToken'>;
   dataSource: DataSource;
-  /** The server's operator check; it should accept `sessions.verify` too. */
+  /** The server's operator guard (http/operatorGuard.ts); it accepts `sessions.verify` too. */
   isOperator: (req: IncomingMessage) => boolean;
   /** Present when ADMIN_TOKEN is set. */
   sessions?: DashboardSessions;
+  /** This process's turn admission figures (http/admission.ts), shown as key figures. */
+  admission?: () => ReturnType<Admission['stats']>;
   now?: () => Date;
 }
 
@@ -32,8 +34,7 @@ const DEFAULT_WINDOW_MS = 24 * 60 * 60_000;
 
 export function createDashboardRoutes(deps: DashboardDeps): RouteInstaller {
   const now = deps.now ?? (() => new Date());
-  const allowed = (req: IncomingMessage): boolean =>
-    deps.isOperator(req) && (Boolean(deps.config.adminToken) || hostHeaderIsLoopback(req));
+  const allowed = deps.isOperator;
   const guarded =
     (handler: Handler): Handler =>
     async (req, res) => {
@@ -110,6 +111,17 @@ export function createDashboardRoutes(deps: DashboardDeps): RouteInstaller {
     api('channels', (req) => channelThroughput(deps.dataSource, rangeOf(req)));
     api('intents', async (req) => ({ intents: await intentMix(deps.dataSource, rangeOf(req)) }));
     api('jobs', (req) => jobsPanel(deps.dataSource, rangeOf(req)));
+    // What the page needs before it asks for data: the window that fits the data, whether a
+    // sign-in is in use (no "Sign out" without one), and the admission figures.
+    api('context', async (req) => {
+      const oldest = await oldestTurnAt(deps.dataSource);
+      return {
+        window: fitWindow(oldest, now()),
+        oldestTurnAt: oldest?.toISOString() ?? null,
+        signedIn: deps.sessions?.verify(req) ?? false,
+        admission: deps.admission?.() ?? null,
+      };
+    });
     api('recent', async (req) => {
       const raw = new URL(req.url ?? '/', 'http://localhost').searchParams.get('limit');
       const limit = raw === null ? 25 : Number(raw);

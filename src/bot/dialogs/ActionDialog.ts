@@ -112,7 +112,8 @@ export class ActionDialog extends ComponentDialog<ActionDialogOptions> {
         await sendReply(step.context, { text: 'OK, cancelled. Nothing was changed.' });
         return step.endDialog();
       case 'switch':
-        await sendReply(step.context, { text: "I've put the unconfirmed request aside; nothing was changed." });
+        // Only a new write replaces a pending confirmation (questions are answered beside it).
+        await sendReply(step.context, { text: "Your new request replaces the one that was waiting for your yes/no: I've dropped that one, and nothing was changed." });
         return step.endDialog({ switchTo: decision.switchTo });
       case 'edit':
       case 'change':

@@ -43,8 +43,8 @@ function isSpreadsheet(attachment: Attachment): boolean {
   return looksLikeSpreadsheet(name, contentType);
 }
 
-/** Without a policy from the server: https links and loopback only. */
-const DEFAULT_FETCH_POLICY: FetchPolicy = { maxBytes: EXCEL_LIMITS.maxFileBytes, httpHosts: ['localhost', '127.0.0.1', '::1'] };
+/** Without a policy from the server: Teams links to the default Teams hosts, same-origin https files on public addresses. */
+const DEFAULT_FETCH_POLICY: FetchPolicy = { maxBytes: EXCEL_LIMITS.maxFileBytes };
 
 /**
  * The bot edge of the Excel workflows, called at the start of every message turn:

@@ -1,18 +1,36 @@
+import { isIP } from 'node:net';
 import type { Activity, Attachment } from 'botbuilder';
+import { OriginAllowList } from '../http/serviceUrlPolicy.js';
+import type { Resolver } from './addressGuard.js';
+import { DownloadFailedError, DownloadRefusedError, guardedDownload, type HopDecision } from './guardedDownload.js';
 
 /**
  * Files users send, whatever the channel, as bytes:
- * - native Slack: the channel already downloaded them (with the bot token) into `content: Buffer`;
+ * - native Slack: the channel already downloaded them (with the bot token, from Slack's file hosts
+ *   only: slack/files.ts) into `content: Buffer`;
  * - Teams personal chat: `application/vnd.microsoft.teams.file.download.info` with a short-lived,
- *   pre-authenticated `content.downloadUrl` (SharePoint/OneDrive) — fetched at once;
+ *   pre-authenticated `content.downloadUrl` (SharePoint/OneDrive) — fetched at once, only for an
+ *   activity of the Teams channel and only from the Teams file hosts (TEAMS_FILE_HOSTS);
  * - the local Web Chat (its Direct Line upload) and the terminal chat: `contentUrl` on the channel's
  *   own server, i.e. the same origin as the activity's serviceUrl;
  * - `data:` URLs (base64), from any client.
- * Anything else is refused: the bot never fetches an arbitrary URL a message names.
+ * Anything else is refused: the bot never fetches an arbitrary URL a message names. Downloads go
+ * through guardedDownload: each redirect re-checked, public addresses only unless the origin was
+ * named explicitly (DNS resolved and pinned, so rebinding does not help).
  */
 
 export const TEAMS_FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** Where Teams puts the files users attach (SharePoint / OneDrive for Business, incl. government and China clouds). */
+export const DEFAULT_TEAMS_FILE_HOSTS: readonly string[] = [
+  'https://*.sharepoint.com',
+  'https://*.sharepoint.us',
+  'https://*.sharepoint-mil.us',
+  'https://*.sharepoint.cn',
+  'https://onedrive.live.com',
+  'https://*.1drv.com',
+];
 
 export interface InboundFile {
   name: string;
@@ -22,11 +40,34 @@ export interface InboundFile {
 
 export interface FetchPolicy {
   maxBytes: number;
-  /** Hosts that may be fetched over plain http (the loopback allow-list of a server without auth). */
-  httpHosts: readonly string[];
+  /**
+   * Where Teams download links may point. A host pattern (`https://*.sharepoint.com`) needs a
+   * public address; an exact origin (`https://files.corp.example:8443`) or an IP/localhost entry
+   * may be private. Default: DEFAULT_TEAMS_FILE_HOSTS (public addresses only).
+   */
+  teamsFileHosts?: OriginAllowList;
+  /** Channels whose activities may carry Teams download links (default: msteams). */
+  teamsChannels?: readonly string[];
+  /**
+   * Whether an activity's serviceUrl origin is a file store the bot trusts even on a loopback or
+   * private address (the serviceUrl allow-list of a server without auth, this server's own web
+   * chat). Other same-origin downloads need https and a public address.
+   */
+  isTrustedOrigin?: (origin: string) => boolean;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** DNS (tests point public-looking names at loopback with it). */
+  resolve?: Resolver;
+  /** Trusted CA certificates (tests' local https servers). */
+  ca?: string | Buffer;
 }
+
+/** A FetchPolicy from configuration: bare hosts in `teamsFileHosts` mean https on the default port. */
+export function createFetchPolicy(options: Omit<FetchPolicy, 'teamsFileHosts'> & { teamsFileHosts?: readonly string[] }): FetchPolicy {
+  const hosts = options.teamsFileHosts?.map((h) => (h.includes('://') ? h : `https://${h}`));
+  return { ...options, teamsFileHosts: hosts ? new OriginAllowList(hosts) : undefined };
+}
+
+const defaultTeamsHosts = new OriginAllowList(DEFAULT_TEAMS_FILE_HOSTS);
 
 export class InboundFileError extends Error {
   constructor(
@@ -60,7 +101,11 @@ export function describeAttachment(a: Attachment): { name: string; contentType: 
   return { name: cleanName(a.name ?? 'file'), contentType: a.contentType };
 }
 
-export async function readAttachment(a: Attachment, activity: Pick<Activity, 'serviceUrl'>, policy: FetchPolicy): Promise<InboundFile> {
+export async function readAttachment(
+  a: Attachment,
+  activity: Pick<Activity, 'serviceUrl'> & Partial<Pick<Activity, 'channelId'>>,
+  policy: FetchPolicy,
+): Promise<InboundFile> {
   const { name, contentType } = describeAttachment(a);
   const tooLarge = (size: string) =>
     new InboundFileError(name, `"${name}" is too large for me (${size}; the limit is ${mb(policy.maxBytes)}).`);
@@ -69,14 +114,36 @@ export async function readAttachment(a: Attachment, activity: Pick<Activity, 'se
     return { name, contentType, bytes: a.content };
   }
   if (a.contentType === TEAMS_FILE_DOWNLOAD_INFO) {
+    // Only Teams sends these: from any other channel the link is just a URL someone typed.
+    if (!(policy.teamsChannels ?? ['msteams']).includes(String(activity.channelId ?? ''))) {
+      throw new InboundFileError(name, `I can't download "${name}": that kind of file link only comes from Teams. Please send it as a file attachment in this chat.`);
+    }
     const url = (a.content as { downloadUrl?: unknown } | undefined)?.downloadUrl;
     if (typeof url !== 'string') throw new InboundFileError(name, `Teams sent "${name}" without a download link, so I couldn't read it. Please send it again.`);
-    return { name, contentType, bytes: await download(name, url, policy) };
+    const hosts = policy.teamsFileHosts ?? defaultTeamsHosts;
+    return { name, contentType, bytes: await download(name, url, policy, (hop) => teamsHop(hosts, hosts !== defaultTeamsHosts, hop)) };
   }
   const contentUrl = typeof a.contentUrl === 'string' ? a.contentUrl : '';
   if (contentUrl.startsWith('data:')) return { name, contentType, bytes: decodeDataUrl(name, contentUrl, policy.maxBytes) };
-  if (contentUrl && sameOrigin(contentUrl, activity.serviceUrl)) return { name, contentType, bytes: await download(name, contentUrl, policy) };
+  const store = originOf(activity.serviceUrl);
+  if (contentUrl && store && originOf(contentUrl) === store) {
+    const trusted = policy.isTrustedOrigin?.(store) ?? false;
+    // The channel's own file store: that origin only, redirects included.
+    const check = (hop: URL): HopDecision => (hop.origin !== store ? false : trusted ? 'any' : hop.protocol === 'https:' ? 'public' : false);
+    return { name, contentType, bytes: await download(name, contentUrl, policy, check) };
+  }
   throw new InboundFileError(name, `I can't download "${name}" from where it is stored. Please send it as a file attachment in this chat.`);
+}
+
+/**
+ * A Teams link (and each redirect) must match the Teams file hosts. The built-in host patterns
+ * need public addresses; a configured entry that names one origin exactly, or an IP address or
+ * localhost, was chosen by the operator and may be private (an on-premises file server, a test).
+ */
+function teamsHop(hosts: OriginAllowList, configured: boolean, url: URL): HopDecision {
+  const rule = hosts.match(url);
+  if (!rule) return false;
+  return configured && (rule.exact || isIP(rule.host) !== 0 || rule.host === 'localhost') ? 'any' : 'public';
 }
 
 function decodeDataUrl(name: string, url: string, maxBytes: number): Buffer {
@@ -90,23 +157,16 @@ function decodeDataUrl(name: string, url: string, maxBytes: number): Buffer {
   return match[1] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
 }
 
-function sameOrigin(url: string, serviceUrl: string | undefined): boolean {
+function originOf(url: string | undefined): string | undefined {
   try {
-    return !!serviceUrl && new URL(url).origin === new URL(serviceUrl).origin;
+    const origin = url ? new URL(url).origin : undefined;
+    return origin && origin !== 'null' ? origin : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function allowed(url: URL, policy: FetchPolicy): boolean {
-  if (url.username || url.password) return false;
-  if (url.protocol === 'https:') return true;
-  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return url.protocol === 'http:' && policy.httpHosts.some((h) => h.toLowerCase().replace(/^\[(.*)\]$/, '$1') === host);
-}
-
-/** GET with the size cap enforced while streaming, redirects followed by hand (each hop re-checked), and a timeout. */
-async function download(name: string, raw: string, policy: FetchPolicy): Promise<Buffer> {
+async function download(name: string, raw: string, policy: FetchPolicy, check: (url: URL) => HopDecision): Promise<Buffer> {
   const failed = (why: string) => new InboundFileError(name, `I couldn't download "${name}" (${why}). Please send it again.`);
   let url: URL;
   try {
@@ -114,49 +174,35 @@ async function download(name: string, raw: string, policy: FetchPolicy): Promise
   } catch {
     throw failed('bad link');
   }
-  const signal = AbortSignal.timeout(policy.timeoutMs ?? 20_000);
-  for (let hop = 0; hop < 4; hop++) {
-    if (!allowed(url, policy)) throw new InboundFileError(name, `I can't download "${name}" from ${url.protocol}//${url.host}. Please send it as a file attachment in this chat.`);
-    let response: Response;
-    try {
-      response = await (policy.fetch ?? fetch)(url, { redirect: 'manual', signal });
-    } catch (err) {
-      throw failed((err as Error).name === 'TimeoutError' ? 'it took too long' : 'the link did not answer');
+  try {
+    return await guardedDownload(url, { maxBytes: policy.maxBytes, check, timeoutMs: policy.timeoutMs, resolve: policy.resolve, ca: policy.ca });
+  } catch (err) {
+    if (err instanceof DownloadRefusedError) {
+      throw new InboundFileError(name, `I can't download "${name}" from ${err.url.protocol}//${err.url.host}. Please send it as a file attachment in this chat.`);
     }
-    if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
-      await response.body?.cancel().catch(() => undefined);
-      url = new URL(response.headers.get('location')!, url);
-      continue;
+    if (!(err instanceof DownloadFailedError)) throw failed('the link did not answer');
+    switch (err.reason) {
+      case 'too_large':
+        throw new InboundFileError(
+          name,
+          err.detail !== undefined
+            ? `"${name}" is too large for me (${mb(err.detail)}; the limit is ${mb(policy.maxBytes)}).`
+            : `"${name}" is too large for me (over ${mb(policy.maxBytes)}).`,
+        );
+      case 'status':
+        throw failed(err.detail === 401 || err.detail === 403 || err.detail === 404 ? 'the link has expired or is not allowed' : `HTTP ${err.detail}`);
+      case 'timeout':
+        throw failed('it took too long');
+      case 'redirects':
+        throw failed('too many redirects');
+      case 'bad_link':
+        throw failed('bad link');
+      case 'broke_off':
+        throw failed('the download broke off');
+      default:
+        throw failed('the link did not answer');
     }
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => undefined);
-      throw failed(response.status === 401 || response.status === 403 || response.status === 404 ? 'the link has expired or is not allowed' : `HTTP ${response.status}`);
-    }
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > policy.maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new InboundFileError(name, `"${name}" is too large for me (${mb(declared)}; the limit is ${mb(policy.maxBytes)}).`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      if (response.body) {
-        for await (const chunk of response.body) {
-          size += (chunk as Uint8Array).byteLength;
-          if (size > policy.maxBytes) {
-            await response.body.cancel().catch(() => undefined);
-            throw new InboundFileError(name, `"${name}" is too large for me (over ${mb(policy.maxBytes)}).`);
-          }
-          chunks.push(Buffer.from(chunk as Uint8Array));
-        }
-      }
-    } catch (err) {
-      if (err instanceof InboundFileError) throw err;
-      throw failed('the download broke off');
-    }
-    return Buffer.concat(chunks);
   }
-  throw failed('too many redirects');
 }
 
 function cleanName(name: string): string {

@@ -1,7 +1,9 @@
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Logger } from '../../logger.js';
 import type { DeliveryResult, NotificationRecord, Notifier } from '../../jobs/types.js';
+import type { SkillReply } from '../../skills/types.js';
 import { replyActivity } from '../cards/adaptiveCard.js';
+import type { CardNonceStore } from '../cards/cardNonces.js';
 import type { ServiceUrlPolicy } from '../http/serviceUrlPolicy.js';
 import type { ConversationReferenceStore } from './conversationReferences.js';
 
@@ -15,6 +17,11 @@ export interface ProactiveNotifierDeps {
   logger: Logger;
   /** Channels with their own adapter (native Slack): they deliver the references they own. */
   channels?: ProactiveChannel[];
+  /**
+   * Issues the nonces of write buttons (an approver's Approve / Reject) for the conversation they
+   * are sent to. Absent: such buttons are left out (the text still says what to reply).
+   */
+  nonces?: CardNonceStore;
 }
 
 /** A channel that sends proactive messages itself instead of through the Bot Framework adapter. */
@@ -55,9 +62,10 @@ export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
       return { delivered: false, reason: `no conversation with ${n.userId ?? n.conversationId ?? 'the recipient'} is known yet` };
     }
     const channel = deps.channels?.find((c) => c.owns(reference));
+    const reply = await withNonces(deps.nonces, n, reference);
     if (channel) {
       await channel.continueConversation(reference, async (context) => {
-        await context.sendActivity(replyActivity(n.reply, reference.channelId, reference.serviceUrl));
+        await context.sendActivity(replyActivity(reply, reference.channelId, reference.serviceUrl));
       });
       return { delivered: true };
     }
@@ -67,7 +75,7 @@ export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
     }
     try {
       await continueConversationOrThrow(deps.adapter, deps.appId, reference, async (context) => {
-        await context.sendActivity(replyActivity(n.reply, reference.channelId, reference.serviceUrl));
+        await context.sendActivity(replyActivity(reply, reference.channelId, reference.serviceUrl));
       });
     } catch (err) {
       const status = statusOf(err);
@@ -82,6 +90,22 @@ export function createProactiveNotifier(deps: ProactiveNotifierDeps): Notifier {
     }
     return { delivered: true };
   };
+}
+
+/**
+ * The reply with its write buttons bound to where it goes (cards/cardNonces.ts): the conversation
+ * of `reference` and, for a notification addressed to a user, that user only. A nonce the job put
+ * in the card is replaced: only nonces issued here are ever accepted.
+ */
+async function withNonces(nonces: CardNonceStore | undefined, n: NotificationRecord, reference: Partial<ConversationReference>): Promise<SkillReply> {
+  const card = n.reply.card;
+  if (!card?.actions?.some((a) => a.data.verb === 'do')) return n.reply;
+  const channelId = reference.channelId;
+  const conversationId = reference.conversation?.id;
+  if (!nonces || !channelId || !conversationId) {
+    return { ...n.reply, card: { ...card, actions: card.actions.filter((a) => a.data.verb !== 'do') } };
+  }
+  return { ...n.reply, card: await nonces.bind(card, { channelId, conversationId, userId: n.userId ?? undefined }) };
 }
 
 /**

@@ -25,11 +25,23 @@ export class ETagConflictError extends Error {
  * Each check-and-write is one atomic statement, so concurrent writers with the same eTag produce
  * exactly one winner. A write of several keys is one transaction: all or nothing.
  *
+ * BotState (ConversationState, UserState) always saves with `eTag: '*'`, which would make the
+ * last of two overlapping turns win silently. So a `'*'` write of the very object `read` returned
+ * (BotState's load → change → save cycle) is conditional on the eTag that object was read with,
+ * and a write updates the remembered eTag of the object it wrote: a stale save rejects with
+ * ETagConflictError instead of overwriting a newer state. Any other object written with `'*'`
+ * still overwrites. (State that did not exist when read is created by BotState, not by `read`,
+ * so a first save is unconditional; conversation turns are serialized anyway, see
+ * conversationLock.ts — this is defence in depth.)
+ *
  * Items are stored as jsonb after a JSON round trip, like MemoryStorage (Dates become strings,
  * undefined properties vanish). Strings are cleaned for Postgres: NUL characters are removed and
  * lone surrogates replaced, since jsonb rejects both.
  */
 export class PostgresStorage implements Storage {
+  /** The eTag each object handed out by `read` (or last written) carries in the database. */
+  private readonly knownETags = new WeakMap<object, string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -41,7 +53,11 @@ export class PostgresStorage implements Storage {
       'SELECT key, document, etag FROM bot_state WHERE key = ANY($1::text[])',
       [keys],
     );
-    for (const row of rows) items[row.key] = { ...row.document, eTag: row.etag };
+    for (const row of rows) {
+      const item = { ...row.document, eTag: row.etag };
+      this.knownETags.set(item, row.etag);
+      items[row.key] = item;
+    }
     return items;
   }
 
@@ -56,14 +72,17 @@ export class PostgresStorage implements Storage {
     if (entries.length === 0) return {};
     if (entries.length === 1) {
       const [key, item] = entries[0]!;
-      return { [key]: await writeOne(this.dataSource, key, item) };
+      const etag = await writeOne(this.dataSource, key, item, this.expectedETag(item));
+      this.remember(item, etag);
+      return { [key]: etag };
     }
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.startTransaction();
       const etags: Record<string, string> = {};
-      for (const [key, item] of entries) etags[key] = await writeOne(runner, key, item);
+      for (const [key, item] of entries) etags[key] = await writeOne(runner, key, item, this.expectedETag(item));
       await runner.commitTransaction();
+      for (const [key, item] of entries) this.remember(item, etags[key]!);
       return etags;
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => {});
@@ -78,12 +97,23 @@ export class PostgresStorage implements Storage {
     if (keys.length === 0) return;
     await execute(this.dataSource, 'DELETE FROM bot_state WHERE key = ANY($1::text[])', [keys]);
   }
+
+  /** The eTag a write must match: the item's own, or for a `'*'` save of an object read here, the one it was read with. */
+  private expectedETag(item: StoreItem): unknown {
+    if (item === null || typeof item !== 'object') return undefined;
+    const eTag = (item as { eTag?: unknown }).eTag;
+    return eTag === '*' ? (this.knownETags.get(item) ?? eTag) : eTag;
+  }
+
+  private remember(item: StoreItem, etag: string): void {
+    if (item !== null && typeof item === 'object') this.knownETags.set(item, etag);
+  }
 }
 
-/** One key's compare-and-set; returns the new eTag or throws ETagConflictError. */
-async function writeOne(target: DataSource | QueryRunner, key: string, item: StoreItem): Promise<string> {
+/** One key's compare-and-set against `eTag`; returns the new eTag or throws ETagConflictError. */
+async function writeOne(target: DataSource | QueryRunner, key: string, item: StoreItem, eTag: unknown): Promise<string> {
   if (item === null || typeof item !== 'object') throw new TypeError(`Storage: item "${key}" is not an object`);
-  const { eTag, ...rest } = item as StoreItem & { eTag?: unknown };
+  const { eTag: _ignored, ...rest } = item as StoreItem & { eTag?: unknown };
   const document = JSON.stringify(rest, storableJson);
   const etag = randomUUID();
   const unconditional = eTag === undefined || eTag === null || eTag === '' || eTag === '*';

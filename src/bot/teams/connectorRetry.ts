@@ -1,6 +1,13 @@
-import { ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
-import { ConnectorFactory, type ClaimsIdentity, type ConnectorClient, type ServiceClientCredentialsFactory } from 'botframework-connector';
+import { type Activity, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
+import {
+  ConnectorFactory,
+  type AuthenticateRequestResult,
+  type ClaimsIdentity,
+  type ConnectorClient,
+  type ServiceClientCredentialsFactory,
+} from 'botframework-connector';
 import type { Logger } from '../../logger.js';
+import { installIpv6LiteralPolicy, Ipv6LiteralConnectorFactory } from '../http/serviceUrlPolicy.js';
 
 /**
  * Retries of the bot's calls to the channel's connector (replies, proactive sends, card updates):
@@ -124,6 +131,7 @@ class RetryingConnectorFactory extends ConnectorFactory {
   async create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
     const client = await this.inner.create(serviceUrl, audience);
     if (!installRetryPolicy(client, this.policy)) this.onUnsupported();
+    installIpv6LiteralPolicy(client); // http://[::1]:port serviceUrls (http/serviceUrlPolicy.ts)
     return client;
   }
 }
@@ -141,6 +149,12 @@ export class RetryingBotFrameworkAuthentication extends ConfigurationBotFramewor
   ) {
     super(settings, credentials);
     this.policy = connectorRetryPolicy(retry, logger);
+  }
+
+  /** Replies within a turn use the factory of the authenticated request: it reaches IPv6-literal serviceUrls too. */
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: new Ipv6LiteralConnectorFactory(result.connectorFactory) } : result;
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { isLoopbackHost, type AppConfig } from '../../config/config.js';
 import type { Logger } from '../../logger.js';
 import { HttpError } from '../http/httpErrors.js';
+import { hostHeaderIsLoopback } from '../http/operatorGuard.js';
+import { isJsonContentType, OriginPolicy, requireJsonContentType } from '../http/edgeChecks.js';
 import { readJsonBody, readRawBody } from '../http/readJsonBody.js';
 import { sendJson } from '../http/respond.js';
 import type { TurnResult } from '../messagesRoute.js';
@@ -18,13 +20,18 @@ import {
   type WebchatLimits,
   type WireActivity,
 } from './conversations.js';
+import { DirectLineStreams } from './stream.js';
 
 /**
- * The local web channel: the part of Direct Line 3.0 that Microsoft's Web Chat uses when it polls
- * (no WebSocket), served by this server, plus the connector endpoints the bot replies to.
+ * The local web channel: the part of Direct Line 3.0 that Microsoft's Web Chat and
+ * botframework-directlinejs use (REST, polling and the WebSocket stream — see stream.ts), served
+ * by this server, plus the connector endpoints the bot replies to.
  *
  *   browser (Web Chat) ── /v3/directline/… ──► this channel ── turn runner ──► bot (same path as /api/messages)
- *   bot replies ── POST/PUT {serviceUrl}/v3/conversations/… ──► this channel's connector ──► activity log ──► poll
+ *   bot replies ── POST/PUT {serviceUrl}/v3/conversations/… ──► this channel's connector ──► activity log ──► stream / poll
+ *
+ * Secret and token modes, as the service has them: `DIRECTLINE_SECRET` (server-side clients)
+ * starts conversations and acts on any of them; a conversation token acts on its own conversation.
  *
  * Who may use it:
  * - Starting a conversation (`tokens/generate`, or `POST conversations` without a conversation
@@ -59,12 +66,15 @@ export interface WebchatChannelDeps {
   address: () => AddressInfo | string | null;
   /** Wraps work that graceful shutdown must wait for (turns). */
   track?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Browser origins accepted on the Direct Line routes besides the page's own (http/edgeChecks.ts). */
+  origins?: OriginPolicy;
   options?: WebchatOptions;
 }
 
 export interface WebchatChannel {
   install: RouteInstaller;
   conversations: WebchatConversations;
+  streams: DirectLineStreams;
   /** Base URL the bot replies to (`…/webchat/connector/<secret>`), on the server's own address. */
   connectorUrl(): string;
 }
@@ -110,8 +120,14 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   const track = deps.track ?? (<T>(fn: () => Promise<T>) => fn());
   const bot = { id: config.bot.appId ?? 'rpa-assistant', name: 'RPA Assistant', role: 'bot' };
   const startSecretHash = config.webchat.token ? sha256(config.webchat.token) : undefined;
-  const openOnLoopback = !startSecretHash && isLoopbackHost(config.host);
+  const directLineSecretHash = config.webchat.secret ? sha256(config.webchat.secret) : undefined;
+  const openOnLoopback = !startSecretHash && !directLineSecretHash && isLoopbackHost(config.host);
   const replyLimit = Math.max(config.maxBodyBytes, limits.maxUploadBytes);
+  const streams = new DirectLineStreams({
+    conversations,
+    logger,
+    checkOrigin: (req) => origins.check(req, { sameOrigin: true }),
+  });
 
   const origin = (): string => {
     const address = deps.address();
@@ -131,9 +147,14 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     return match?.[1];
   };
 
+  /** Is this the Direct Line secret (secret mode: any conversation, like the service's secret)? */
+  const isSecret = (token: string | undefined): boolean =>
+    token !== undefined && directLineSecretHash !== undefined && timingSafeEqual(sha256(token), directLineSecretHash);
+
   /** May this request start a conversation without a conversation token? */
   const mayStart = (req: IncomingMessage): boolean => {
     const token = bearer(req);
+    if (isSecret(token)) return true;
     if (startSecretHash) return token !== undefined && timingSafeEqual(sha256(token), startSecretHash);
     return openOnLoopback && hostHeaderIsLoopback(req);
   };
@@ -147,13 +168,14 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
     const conversation = id ? conversations.get(id) : undefined;
     if (!conversation) throw new HttpError(404, 'not_found', 'Conversation not found.');
-    if (!conversations.tokenMatches(conversation, token)) throw new HttpError(403, 'forbidden', 'Invalid token for this conversation.');
+    if (!isSecret(token) && !conversations.tokenMatches(conversation, token)) throw new HttpError(403, 'forbidden', 'Invalid token for this conversation.');
     return conversation;
   };
 
   const readStartBody = async (req: IncomingMessage) => {
     const raw = await readRawBody(req, 16 * 1024);
     if (raw.length === 0) return {};
+    if (!isJsonContentType(req.headers['content-type'])) throw new HttpError(415, 'unsupported_media_type', 'The request body must be application/json.');
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
@@ -166,7 +188,8 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   };
 
   const newConversation = (body: z.infer<typeof startBodySchema>) => {
-    const requested = body.user?.id;
+    // directlinejs and Web Chat may send back the namespaced id they were shown.
+    const requested = body.user?.id?.replace(/^webchat:/, '');
     if (requested !== undefined && !USER_ID_PATTERN.test(requested)) {
       throw new HttpError(400, 'bad_argument', 'user.id must be 1-64 letters, digits or . _ @ -');
     }
@@ -174,10 +197,12 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     return conversations.create({ id, name: body.user?.name?.trim() || undefined });
   };
 
-  const conversationBody = (conversation: WebchatConversation, token?: string) => ({
+  /** The Direct Line conversation object; never echoes the secret as a token. */
+  const conversationBody = (req: IncomingMessage, conversation: WebchatConversation, token?: string, watermark?: string | null) => ({
     conversationId: conversation.id,
-    ...(token ? { token } : {}),
+    ...(token && !isSecret(token) ? { token } : {}),
     expires_in: Math.floor(limits.idleTtlMs / 1000),
+    streamUrl: streams.streamUrl(req, conversation.id, watermark),
   });
 
   const baseActivity = (conversation: WebchatConversation, type: string) => {
@@ -249,21 +274,27 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     return activity.id as string;
   };
 
-  /** Stores an activity the bot sent (POST) or updated (PUT) for the polling client. */
+  /**
+   * Stores an activity the bot sent (POST) or updated (PUT) for the client.
+   *
+   * Every stored activity gets a new id, an update too (as Direct Line does: a client may drop an
+   * id it has seen). An update keeps the original's `channelData.clientActivityID`, sequence id
+   * and timestamp: Web Chat replaces the activity with the same clientActivityID in place
+   * (webchat-core's upsertActivityWithSort), so a card changes where it was.
+   *
+   * `replyToId` is kept only when it names an activity the client was shown: Web Chat holds a reply
+   * back (up to 5 s) until the activity it replies to arrives, and a proactive message "replies" to
+   * the continuation event, which no client ever sees.
+   */
   const storeFromBot = (conversation: WebchatConversation, body: WireActivity, replyToId?: string, updateOf?: WireActivity) => {
-    const { serviceUrl: _hidden, ...activity } = body;
+    const { serviceUrl: _hidden, replyToId: _named, ...activity } = body;
     const from = (typeof activity.from === 'object' && activity.from !== null ? activity.from : {}) as Record<string, unknown>;
     const channelData = typeof activity.channelData === 'object' && activity.channelData !== null ? activity.channelData : {};
-    let id: string;
-    let sequence: unknown;
-    if (updateOf) {
-      id = updateOf.id as string;
-      sequence = (updateOf.channelData as Record<string, unknown> | undefined)?.['webchat:sequence-id'];
-    } else {
-      const next = conversation.nextActivityId();
-      id = next.id;
-      sequence = next.sequence;
-    }
+    const { id, sequence: nextSequence } = conversation.nextActivityId();
+    const previous = (updateOf?.channelData ?? {}) as Record<string, unknown>;
+    const sequence = updateOf ? previous['webchat:sequence-id'] : nextSequence;
+    const lineage = updateOf ? String(previous.clientActivityID ?? updateOf.id) : id;
+    const shownReplyTo = replyToId !== undefined && conversation.get(replyToId) ? replyToId : undefined;
     const stored: WireActivity = {
       ...activity,
       id,
@@ -271,10 +302,10 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       conversation: { id: conversation.id },
       from: { ...from, id: typeof from.id === 'string' ? from.id : bot.id, role: 'bot' },
       timestamp: updateOf?.timestamp ?? (typeof activity.timestamp === 'string' ? activity.timestamp : new Date().toISOString()),
-      channelData: { ...channelData, 'webchat:sequence-id': sequence },
-      ...(replyToId ? { replyToId } : {}),
+      channelData: { ...channelData, clientActivityID: lineage, 'webchat:sequence-id': sequence },
+      ...(shownReplyTo ? { replyToId: shownReplyTo } : {}),
     };
-    conversation.append(stored);
+    conversation.append(stored, updateOf ? [lineage, updateOf.id as string] : []);
     return id;
   };
 
@@ -308,7 +339,19 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   type Req = IncomingMessage & { params?: Record<string, string> };
   const dl = '/v3/directline';
 
+  // Direct Line answers its own page (same origin) and configured origins only; a page elsewhere
+  // in the same browser gets 403 before anything runs (issue 13, item 1).
+  const origins = deps.origins ?? new OriginPolicy();
+  const sameSite =
+    (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      origins.check(req, { sameOrigin: true });
+      await handler(req, res);
+    };
+
   const install: RouteInstaller = (server, { safe }) => {
+    const direct = (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => safe(sameSite(handler));
+    streams.attach(server.server);
     // The page and its scripts.
     const page = { path: join(STATIC_DIR, 'webchat', 'index.html'), contentType: CONTENT_TYPES.html, csp: PAGE_CSP };
     server.get('/', safe(async (_req, res) => sendStaticFile(res, page)));
@@ -321,52 +364,66 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     // Direct Line: tokens and conversations.
     server.post(
       `${dl}/tokens/generate`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         if (!mayStart(req)) refuseStart(req);
         const { conversation, token } = newConversation(await readStartBody(req));
-        sendJson(res, 200, conversationBody(conversation, token));
+        sendJson(res, 200, conversationBody(req, conversation, token));
       }),
     );
     server.post(
       `${dl}/tokens/refresh`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const token = bearer(req);
         if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
         const conversation = conversations.byBearer(token);
         if (!conversation) throw new HttpError(403, 'forbidden', 'Unknown or expired token.');
-        sendJson(res, 200, conversationBody(conversation, token));
+        sendJson(res, 200, conversationBody(req, conversation, token));
       }),
     );
     server.post(
       `${dl}/conversations`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const token = bearer(req);
         const reserved = token === undefined ? undefined : conversations.byBearer(token);
         const body = await readStartBody(req);
         if (reserved) {
           const fresh = !reserved.started;
           await start(reserved);
-          sendJson(res, fresh ? 201 : 200, conversationBody(reserved, token));
+          sendJson(res, fresh ? 201 : 200, conversationBody(req, reserved, token));
           return;
         }
         if (!mayStart(req)) refuseStart(req);
         const { conversation, token: issued } = newConversation(body);
         await start(conversation);
-        sendJson(res, 201, conversationBody(conversation, issued));
+        sendJson(res, 201, conversationBody(req, conversation, issued));
       }),
     );
     server.get(
       `${dl}/conversations/:conversationId`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const conversation = conversationFor(req, (req as Req).params?.conversationId);
-        sendJson(res, 200, conversationBody(conversation, bearer(req)));
+        const watermark = new URL(req.url ?? '/', 'http://localhost').searchParams.get('watermark');
+        sendJson(res, 200, conversationBody(req, conversation, bearer(req), watermark));
+      }),
+    );
+    // OAuth sign-in (directlinejs getSessionId): an opaque id of this client's session.
+    server.get(
+      `${dl}/session/getsessionid`,
+      direct(async (req, res) => {
+        const token = bearer(req);
+        if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
+        const conversation = isSecret(token) ? undefined : conversations.byBearer(token);
+        if (!conversation && !isSecret(token)) throw new HttpError(403, 'forbidden', 'Unknown or expired token.');
+        const sessionId = createHash('sha256').update(connectorSecret).update(conversation?.id ?? randomBytes(16)).digest('base64url').slice(0, 32);
+        res.setHeader('cache-control', 'no-store');
+        sendJson(res, 200, { sessionId });
       }),
     );
 
     // Direct Line: activities.
     server.get(
       `${dl}/conversations/:conversationId/activities`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const conversation = conversationFor(req, (req as Req).params?.conversationId);
         const watermark = new URL(req.url ?? '/', 'http://localhost').searchParams.get('watermark');
         sendJson(res, 200, conversation.since(watermark));
@@ -374,15 +431,16 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     );
     server.post(
       `${dl}/conversations/:conversationId/activities`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        requireJsonContentType(req);
         const client = parseClientActivity(await readJsonBody(req, config.maxBodyBytes));
         sendJson(res, 200, { id: await receive(conversation, client) });
       }),
     );
     server.post(
       `${dl}/conversations/:conversationId/upload`,
-      safe(async (req, res) => {
+      direct(async (req, res) => {
         const conversation = conversationFor(req, (req as Req).params?.conversationId);
         const contentType = String(req.headers['content-type'] ?? '');
         if (!/^multipart\/form-data/i.test(contentType)) throw new HttpError(415, 'unsupported_media_type', 'Expected multipart/form-data.');
@@ -453,14 +511,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     logger.debug({ open: openOnLoopback }, 'web chat channel installed');
   };
 
-  return { install, conversations, connectorUrl };
-}
-
-/** True when the request's Host header names a loopback host (the DNS-rebinding guard). */
-export function hostHeaderIsLoopback(req: IncomingMessage): boolean {
-  const host = String(req.headers.host ?? '');
-  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);
-  return match?.[1] !== undefined && isLoopbackHost(match[1]);
+  return { install, conversations, streams, connectorUrl };
 }
 
 const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);

@@ -46,6 +46,30 @@ export interface StoredFile {
 interface LogEntry {
   watermark: number;
   activity: WireActivity;
+  /** Older ids of this activity (a card update gets a new id; the bot may still name an old one). */
+  aliases: string[];
+}
+
+/** What a Direct Line stream (WebSocket) hears about one conversation. */
+export interface ConversationListener {
+  /** Something was appended: read `since(lastWatermark)`. */
+  appended(): void;
+  /** The conversation was forgotten (idle, evicted): the stream should close. */
+  ended(): void;
+}
+
+/**
+ * The conversation store the channel depends on: small on purpose, so that it can move to
+ * PostgreSQL (LISTEN/NOTIFY for `subscribe`) when the server scales out.
+ */
+export interface DirectLineStore {
+  readonly size: number;
+  create(user: WebchatUser): { conversation: WebchatConversation; token: string };
+  get(id: string): WebchatConversation | undefined;
+  byBearer(token: string): WebchatConversation | undefined;
+  tokenMatches(conversation: WebchatConversation, token: string): boolean;
+  addFile(conversation: WebchatConversation, file: Omit<StoredFile, 'id' | 'conversationId'>): StoredFile | undefined;
+  getFile(id: string): StoredFile | undefined;
 }
 
 export class WebchatConversation {
@@ -56,8 +80,9 @@ export class WebchatConversation {
   private readonly log: LogEntry[] = [];
   private watermark = 0;
   private sequence = 0;
-  /** Latest version of each activity by id (for updates), bounded with the log. */
+  /** Latest version of each activity by any of its ids (for updates), bounded with the log. */
   private readonly byId = new Map<string, WireActivity>();
+  private readonly listeners = new Set<ConversationListener>();
   readonly files = new Set<string>();
 
   constructor(
@@ -73,17 +98,36 @@ export class WebchatConversation {
     return { id: `${this.id}|${String(this.sequence).padStart(7, '0')}`, sequence: this.sequence };
   }
 
-  /** Appends an activity (new, or a new version of an existing id) and returns its watermark. */
-  append(activity: WireActivity): number {
+  /**
+   * Appends an activity and returns its watermark. A new version of an earlier activity passes the
+   * earlier ids as `aliases`: `get()` on any of them then finds this version.
+   */
+  append(activity: WireActivity, aliases: string[] = []): number {
     this.watermark += 1;
-    this.log.push({ watermark: this.watermark, activity });
-    if (activity.id) this.byId.set(activity.id, activity);
+    this.log.push({ watermark: this.watermark, activity, aliases });
+    for (const id of [activity.id, ...aliases]) if (id) this.byId.set(id, activity);
     while (this.log.length > this.maxActivities) {
       const dropped = this.log.shift();
-      const id = dropped?.activity.id;
-      if (id && !this.log.some((e) => e.activity.id === id)) this.byId.delete(id);
+      if (!dropped) break;
+      // Forget an id only while it still points at the version that leaves the log.
+      for (const id of [dropped.activity.id, ...dropped.aliases]) {
+        if (id && this.byId.get(id) === dropped.activity) this.byId.delete(id);
+      }
     }
+    for (const listener of [...this.listeners]) listener.appended();
     return this.watermark;
+  }
+
+  /** Hears every append until the returned function is called or the conversation ends. */
+  subscribe(listener: ConversationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the streams that this conversation is gone. */
+  end(): void {
+    for (const listener of [...this.listeners]) listener.ended();
+    this.listeners.clear();
   }
 
   get(activityId: string): WireActivity | undefined {
@@ -98,7 +142,7 @@ export class WebchatConversation {
   }
 }
 
-export class WebchatConversations {
+export class WebchatConversations implements DirectLineStore {
   private readonly conversations = new Map<string, WebchatConversation>();
   private readonly byToken = new Map<string, string>();
   private readonly files = new Map<string, StoredFile>();
@@ -179,6 +223,7 @@ export class WebchatConversations {
     const conversation = this.conversations.get(id);
     if (!conversation) return;
     this.conversations.delete(id);
+    conversation.end();
     this.byToken.delete(conversation.tokenHash.toString('hex'));
     for (const fileId of conversation.files) {
       const file = this.files.get(fileId);

@@ -40,8 +40,17 @@ export interface InferencePoolOptions {
   queueMax?: number;
   /** Per-request deadline from arrival (default 2000 ms): InferenceTimeoutError. */
   timeoutMs?: number;
-  /** A batch running longer than this marks its worker as hung: it is killed and replaced. */
+  /**
+   * A batch running longer than this marks its worker as hung: it is retired (out of rotation, its
+   * requests retried elsewhere) and replaced; the thread itself is never terminated.
+   */
   hangMs?: number;
+  /**
+   * Retired threads that may still be running (a batch that has not returned) while replacements
+   * start (default: max(2, sessions)). Past it, replacements wait for one of them to end, so a
+   * model that hangs every batch cannot pile up threads.
+   */
+  maxRetired?: number;
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
   provider?: ProviderRequest;
@@ -55,6 +64,17 @@ export interface InferencePoolOptions {
    */
   warmup?: false | { seqLens: number[] };
   logger?: PoolLogger;
+  /**
+   * Starts executors other than ONNX Runtime sessions (a remote inference server: see
+   * src/inference/remote). Batching, deadlines, back-pressure and retries stay the pool's.
+   */
+  executorFactory?: ExecutorFactory;
+}
+
+/** Makes the pool's executors itself (`mode` is what stats() reports). */
+export interface ExecutorFactory {
+  readonly mode: 'remote';
+  start(id: number, onExit: ExitListener): Promise<Executor>;
 }
 
 export type RequestOutcome = 'ok' | 'busy' | 'timeout' | 'error' | 'closed';
@@ -73,11 +93,12 @@ export interface ProviderFallback {
 
 export interface PoolStats {
   ready: boolean;
-  provider: ProviderName;
+  provider: ProviderName | 'remote';
   requestedProvider: ProviderRequest;
   fallback?: ProviderFallback;
-  mode: 'worker' | 'thread';
-  sessions: { configured: number; alive: number; busy: number };
+  mode: 'worker' | 'thread' | 'remote';
+  /** `retired`: taken out of rotation (killed, hung) and still finishing their last batch. */
+  sessions: { configured: number; alive: number; busy: number; retired: number };
   queueDepth: number;
   inFlight: number;
   requests: { ok: number; busy: number; timeout: number; error: number; closed: number };
@@ -103,6 +124,8 @@ interface Item {
   readonly enqueuedAt: number;
   attempts: number;
   settled: boolean;
+  /** The batch answerable for it (unset while it waits in the queue). */
+  owner?: RunningBatch;
   timer?: NodeJS.Timeout;
   resolve(r: ItemResult): void;
   reject(e: Error): void;
@@ -116,6 +139,7 @@ interface ItemResult {
   seqLen: number;
   padMs: number;
   inferenceMs: number;
+  networkMs?: number;
   /** Arrival → a session started its batch (waiting for a free session / for company, and the hand-over). */
   queueMs: number;
   /** The batch finished → the caller's thread took the result (event-loop lag on the way back). */
@@ -126,6 +150,13 @@ interface Slot {
   executor: Executor;
   busy: boolean;
   watchdog?: NodeJS.Timeout;
+  batch?: RunningBatch;
+}
+
+/** A dispatched batch; `detached` once its executor was retired and its requests handed elsewhere. */
+interface RunningBatch {
+  readonly items: Item[];
+  detached: boolean;
 }
 
 const noopLogger: PoolLogger = { info() {}, warn() {}, error() {} };
@@ -138,9 +169,13 @@ const noopLogger: PoolLogger = { info() {}, warn() {}, error() {} };
  * others of similar length ride together in one batch (at most maxBatchSize rows and
  * maxBatchTokens padded tokens). With an idle session a request waits at most maxDelayMs for
  * company. Every row's logits are bit-identical to running it alone (the model is exported so
- * right-padding does not change them; test/pool.test.ts checks it). The queue is bounded: past
+ * right-padding does not change them; test/inference/pool.test.ts checks it). The queue is bounded: past
  * queueMax, `run` fails at once with BusyError. Each request has a deadline (timeoutMs). A worker
  * that dies is replaced; its in-flight requests are retried once, then fail with WorkerCrashedError.
+ * A worker that hangs (hangMs) or is killed (killSession) is retired, never terminated: out of
+ * rotation at once, its requests retried elsewhere, a replacement started, and the thread ends by
+ * itself after its batch (terminating a thread inside onnxruntime's native `session.run` aborts the
+ * whole process: `terminate called after throwing an instance of 'Napi::Error'`).
  */
 export class InferencePool implements LogitsRunner {
   private readonly pending: Item[] = [];
@@ -152,6 +187,10 @@ export class InferencePool implements LogitsRunner {
   private readonly timeoutMs: number;
   private readonly hangMs: number;
   private readonly retryOnCrash: boolean;
+  private readonly maxRetired: number;
+  private readonly retired = new Set<Executor>();
+  /** Replacements being started (so several exits do not overshoot `configured`). */
+  private starting = 0;
   private readonly logger: PoolLogger;
   private readonly configured: number;
   private readonly useWorkers: boolean;
@@ -169,7 +208,7 @@ export class InferencePool implements LogitsRunner {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly counts = { ok: 0, busy: 0, timeout: 0, error: 0, closed: 0 };
   private readonly idleWaiters: (() => void)[] = [];
-  private providerInUse: ProviderName = 'cpu';
+  private providerInUse: ProviderName | 'remote' = 'cpu';
   private fallback?: ProviderFallback;
 
   private constructor(
@@ -189,6 +228,7 @@ export class InferencePool implements LogitsRunner {
     this.retryOnCrash = options.retryOnCrash ?? true;
     this.logger = options.logger ?? noopLogger;
     this.configured = positive(options.sessions, 1, 'sessions');
+    this.maxRetired = positive(options.maxRetired, Math.max(2, this.configured), 'maxRetired');
     this.useWorkers = options.workers ?? true;
     this.warmSeqLens = options.warmup === false ? undefined : options.warmup?.seqLens ?? [8, 32];
   }
@@ -209,7 +249,7 @@ export class InferencePool implements LogitsRunner {
     return pool;
   }
 
-  get provider(): ProviderName {
+  get provider(): ProviderName | 'remote' {
     return this.providerInUse;
   }
 
@@ -228,11 +268,12 @@ export class InferencePool implements LogitsRunner {
       provider: this.providerInUse,
       requestedProvider: this.options.provider ?? 'cpu',
       ...(this.fallback ? { fallback: { ...this.fallback } } : {}),
-      mode: this.useWorkers ? 'worker' : 'thread',
+      mode: this.options.executorFactory?.mode ?? (this.useWorkers ? 'worker' : 'thread'),
       sessions: {
         configured: this.configured,
         alive: this.slots.length,
         busy: this.slots.filter((s) => s.busy).length,
+        retired: this.retired.size,
       },
       queueDepth: this.pending.length,
       inFlight: this.inFlight,
@@ -275,6 +316,7 @@ export class InferencePool implements LogitsRunner {
     const first = results[0]!;
     let padMs = 0;
     let inferenceMs = 0;
+    let networkMs: number | undefined;
     let queueMs = 0;
     let resultWaitMs = 0;
     let batchSize = 0;
@@ -287,8 +329,10 @@ export class InferencePool implements LogitsRunner {
       seen.add(r.batchId);
       padMs += r.padMs;
       inferenceMs += r.inferenceMs;
+      if (r.networkMs !== undefined) networkMs = (networkMs ?? 0) + r.networkMs;
     }
     trace?.record('queue_wait', queueMs);
+    if (networkMs !== undefined) trace?.record('network', networkMs);
     trace?.record('result_wait', resultWaitMs);
     trace?.setAttribute('batch_size', batchSize);
     return {
@@ -321,24 +365,28 @@ export class InferencePool implements LogitsRunner {
       });
     }
     const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => (clearTimeout(s.watchdog), s.executor.close())));
+    for (const s of slots) clearTimeout(s.watchdog);
+    // Retired threads still in a batch past drainMs are left to end on their own (never terminated).
+    await Promise.all([...slots.map((s) => s.executor), ...this.retired].map((e) => e.close(drainMs)));
   }
 
   /**
-   * Kills session `index` (0-based among live ones) as a crash would: tests and chaos drills.
-   * Its in-flight batch is retried (once) elsewhere and a replacement starts.
+   * Takes session `index` (0-based among live ones) out of rotation, as the hang watchdog does:
+   * tests and chaos drills. Its in-flight batch is retried (once) elsewhere, a replacement starts,
+   * and the old thread ends by itself once its batch returns.
    */
   async killSession(index = 0, reason = 'killed'): Promise<void> {
     const slot = this.slots[index];
     if (!slot) throw new Error(`no live session #${index}`);
-    await slot.executor.kill(reason);
+    this.retire(slot, reason);
+    await Promise.resolve();
   }
 
-  /** Fault injection for tests (worker sessions only). */
-  debugSession(index: number, action: DebugAction): void {
+  /** Fault injection for tests (worker sessions only); `ms` for `slow_next_run`. */
+  debugSession(index: number, action: DebugAction, ms?: number): void {
     const slot = this.slots[index];
     if (!slot) throw new Error(`no live session #${index}`);
-    slot.executor.debug(action);
+    slot.executor.debug(action, ms);
   }
 
   // --- start-up -----------------------------------------------------------------------------
@@ -380,7 +428,7 @@ export class InferencePool implements LogitsRunner {
       {
         provider: this.providerInUse,
         sessions: this.slots.length,
-        mode: this.useWorkers ? 'worker' : 'thread',
+        mode: this.options.executorFactory?.mode ?? (this.useWorkers ? 'worker' : 'thread'),
         ...this.limits,
         maxDelayMs: this.maxDelayMs,
         queueMax: this.queueMax,
@@ -400,7 +448,8 @@ export class InferencePool implements LogitsRunner {
       graphOptimizationLevel: this.options.graphOptimizationLevel,
     };
     const id = this.nextExecutorId++;
-    const onExit: ExitListener = (executor, reason) => this.onExecutorExit(executor, reason);
+    const onExit: ExitListener = (executor, reason, expected) => this.onExecutorExit(executor, reason, expected);
+    if (this.options.executorFactory) return this.options.executorFactory.start(id, onExit);
     return this.useWorkers ? WorkerExecutor.start(id, init, onExit) : ThreadExecutor.start(id, init, onExit);
   }
 
@@ -458,36 +507,44 @@ export class InferencePool implements LogitsRunner {
 
   private dispatch(slot: Slot, batch: Item[]): void {
     slot.busy = true;
+    const running: RunningBatch = { items: batch, detached: false };
+    slot.batch = running;
     this.inFlight += batch.length;
     const batchId = this.nextBatchId++;
-    for (const item of batch) item.attempts += 1;
+    for (const item of batch) {
+      item.attempts += 1;
+      item.owner = running;
+    }
     const input = packBatch(batch.map((i) => i.seq));
     const seqLen = input.seqLen;
     const realTokens = input.ids.length;
     const t0 = performance.now();
     if (slot.executor.kind === 'worker') {
       slot.watchdog = setTimeout(() => {
-        this.logger.error({ session: slot.executor.id, hangMs: this.hangMs }, 'inference session hung: killing it');
-        void slot.executor.kill(`hung for more than ${this.hangMs} ms`);
+        this.logger.error({ session: slot.executor.id, hangMs: this.hangMs }, 'inference session hung: retiring and replacing it');
+        this.retire(slot, `hung for more than ${this.hangMs} ms`);
       }, this.hangMs);
     }
     slot.executor.run(input).then(
-      (out) => this.complete(slot, batch, batchId, out, t0, seqLen, realTokens),
-      (err: unknown) => this.failBatch(slot, batch, err),
+      (out) => this.complete(slot, running, batchId, out, t0, seqLen, realTokens),
+      (err: unknown) => this.failBatch(slot, running, err),
     );
   }
 
-  private complete(slot: Slot, batch: Item[], batchId: number, out: BatchOutput, t0: number, seqLen: number, realTokens: number): void {
-    this.release(slot, batch.length);
+  private complete(slot: Slot, running: RunningBatch, batchId: number, out: BatchOutput, t0: number, seqLen: number, realTokens: number): void {
+    const batch = running.items;
+    this.release(slot, running);
     const now = performance.now();
     this.batches += 1;
     this.batchedRequests += batch.length;
     for (const o of this.observers) {
       o.batch?.({ size: batch.length, seqLen, realTokens, padMs: out.padMs, inferenceMs: out.inferenceMs, roundtripMs: now - t0 });
     }
-    const compute = out.padMs + out.inferenceMs;
+    const compute = out.padMs + out.inferenceMs + (out.networkMs ?? 0);
     batch.forEach((item, r) => {
       if (item.settled) return;
+      // A retired worker's late answer wins over the retry still waiting in the queue.
+      if (running.detached) this.dropPending(item);
       item.settled = true;
       clearTimeout(item.timer);
       const totalMs = now - item.enqueuedAt;
@@ -504,6 +561,7 @@ export class InferencePool implements LogitsRunner {
         seqLen,
         padMs: out.padMs,
         inferenceMs: out.inferenceMs,
+        ...(out.networkMs !== undefined ? { networkMs: out.networkMs } : {}),
         queueMs,
         resultWaitMs,
       });
@@ -511,9 +569,16 @@ export class InferencePool implements LogitsRunner {
     this.schedulePump();
   }
 
-  private failBatch(slot: Slot, batch: Item[], err: unknown): void {
-    this.release(slot, batch.length);
+  private failBatch(slot: Slot, running: RunningBatch, err: unknown): void {
+    const batch = running.items;
+    this.release(slot, running);
     const error = err instanceof Error ? err : new Error(String(err));
+    if (running.detached) {
+      // Its requests were handed on when the worker was retired; those that were not (no retry left) fail now.
+      for (const item of batch) if (item.owner === running) this.settleReject(item, error, 'error');
+      this.schedulePump();
+      return;
+    }
     const retry = error instanceof WorkerCrashedError && this.retryOnCrash && !this.closed;
     const again = batch.filter((item) => !item.settled && retry && item.attempts < 2);
     for (const item of batch) if (!again.includes(item)) this.settleReject(item, error, 'error');
@@ -524,18 +589,28 @@ export class InferencePool implements LogitsRunner {
     this.schedulePump();
   }
 
-  private release(slot: Slot, n: number): void {
+  private release(slot: Slot, running: RunningBatch): void {
+    if (running.detached) return; // accounted for when its worker was retired
     clearTimeout(slot.watchdog);
     slot.watchdog = undefined;
     slot.busy = false;
+    slot.batch = undefined;
+    this.uncount(running.items.length);
+  }
+
+  private uncount(n: number): void {
     this.inFlight -= n;
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private onTimeout(item: Item): void {
-    if (item.settled) return;
+  private dropPending(item: Item): void {
     const i = this.pending.indexOf(item);
     if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  private onTimeout(item: Item): void {
+    if (item.settled) return;
+    this.dropPending(item);
     this.settleReject(item, new InferenceTimeoutError(this.timeoutMs), 'timeout');
   }
 
@@ -554,7 +629,46 @@ export class InferencePool implements LogitsRunner {
 
   // --- faults -------------------------------------------------------------------------------
 
-  private onExecutorExit(executor: Executor, reason: string): void {
+  /**
+   * Out of rotation at once (no new batch goes to it), its unanswered requests back at the head of
+   * the queue (once, like a crash), a replacement started. The executor finishes its batch and ends
+   * by itself: a thread is never terminated, since terminating one inside onnxruntime's native
+   * `session.run` aborts the whole process. Its late answers still count if they come first.
+   */
+  private retire(slot: Slot, reason: string): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
+    this.retired.add(slot.executor);
+    const running = slot.batch;
+    if (running && !running.detached) {
+      running.detached = true;
+      this.uncount(running.items.length);
+      const again = running.items.filter((item) => !item.settled && this.retryOnCrash && item.attempts < 2);
+      for (const item of again) item.owner = undefined;
+      this.pending.unshift(...again);
+    }
+    if (this.closed) return;
+    this.restarts += 1;
+    for (const o of this.observers) o.restart?.({ reason });
+    this.logger.warn(
+      { session: slot.executor.id, reason, alive: this.slots.length, retired: this.retired.size },
+      'inference session retired: replacing it',
+    );
+    void slot.executor.retire();
+    this.scheduleReplacement();
+    this.schedulePump();
+  }
+
+  private onExecutorExit(executor: Executor, reason: string, expected: boolean): void {
+    if (this.retired.delete(executor)) {
+      // A retired thread ended: room for a replacement that was held back (maxRetired).
+      if (!this.closed) this.scheduleReplacement();
+      return;
+    }
+    if (expected) return;
     const i = this.slots.findIndex((s) => s.executor === executor);
     if (i >= 0) {
       clearTimeout(this.slots[i]!.watchdog);
@@ -577,18 +691,28 @@ export class InferencePool implements LogitsRunner {
   }
 
   private async replace(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.slots.length + this.starting >= this.configured) return;
+    if (this.retired.size > this.maxRetired) {
+      this.logger.error(
+        { retired: this.retired.size, maxRetired: this.maxRetired },
+        'too many retired inference sessions still running: replacement waits for one to end',
+      );
+      return;
+    }
+    this.starting += 1;
     let executor: Executor | undefined;
     try {
       executor = await this.startExecutor(this.sessionProvider);
       await this.warm(executor);
     } catch (err) {
+      this.starting -= 1;
       this.consecutiveStartFailures += 1;
       this.logger.error({ err, attempt: this.consecutiveStartFailures }, 'inference session failed to start: retrying');
       if (executor) void executor.close();
       if (!this.closed) this.scheduleReplacement();
       return;
     }
+    this.starting -= 1;
     if (this.closed) {
       await executor.close();
       return;

@@ -6,10 +6,13 @@
 /** The pool is saturated: the queue is at its bound, or a request waited past its deadline. */
 export class BusyError extends Error {
   readonly code: string = 'INFERENCE_BUSY';
-  /** Why: `queue_full` (refused at once) or `timeout` (accepted, not answered in time). */
-  readonly reason: 'queue_full' | 'timeout';
+  /**
+   * Why: `queue_full` (refused at once), `timeout` (accepted, not answered in time) or
+   * `unavailable` (a remote inference server that cannot be reached or says it is overloaded).
+   */
+  readonly reason: 'queue_full' | 'timeout' | 'unavailable';
 
-  constructor(message: string, reason: 'queue_full' | 'timeout' = 'queue_full') {
+  constructor(message: string, reason: 'queue_full' | 'timeout' | 'unavailable' = 'queue_full') {
     super(message);
     this.name = 'BusyError';
     this.reason = reason;

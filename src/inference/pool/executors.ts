@@ -9,19 +9,25 @@ import type { BatchInput, BatchOutput, DebugAction, FromWorker, SessionInit, ToW
 /** Runs batches on one ONNX Runtime session; the pool gives it one batch at a time. */
 export interface Executor {
   readonly id: number;
-  readonly kind: 'worker' | 'thread';
-  readonly provider: ProviderName;
+  /** `remote`: batches go to an inference server (src/inference/remote); its HTTP timeout bounds a batch. */
+  readonly kind: 'worker' | 'thread' | 'remote';
+  readonly provider: ProviderName | 'remote';
   readonly loadMs: number;
   /** Rejects with WorkerCrashedError if the executor dies, InferenceFailedError if the model fails. */
   run(input: BatchInput): Promise<BatchOutput>;
-  /** Stops it for good (no exit callback). */
-  close(): Promise<void>;
-  /** Kills it as if it had crashed: in-flight runs reject with WorkerCrashedError, the exit listener fires. */
-  kill(reason: string): Promise<void>;
-  debug(action: DebugAction): void;
+  /**
+   * Takes no more work: the batches it already has finish and are answered, then it releases its
+   * session and ends by itself. Resolves when it has ended (never, if a batch never returns).
+   * Nothing is ever terminated: terminating a thread inside `session.run` aborts the process.
+   */
+  retire(): Promise<void>;
+  /** Retires it and waits at most `graceMs` for it to end; a thread still inside a batch is left to finish on its own. */
+  close(graceMs?: number): Promise<void>;
+  debug(action: DebugAction, ms?: number): void;
 }
 
-export type ExitListener = (executor: Executor, reason: string) => void;
+/** Called once when an executor ends: `expected` after retire/close, false for a crash. */
+export type ExitListener = (executor: Executor, reason: string, expected: boolean) => void;
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -30,9 +36,10 @@ export class WorkerExecutor implements Executor {
   readonly kind = 'worker' as const;
   private readonly inflight = new Map<number, { resolve: (o: BatchOutput) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private closing = false;
+  private retiring = false;
   private dead = false;
-  private killReason?: string;
+  private readonly ended: Promise<void>;
+  private markEnded!: () => void;
 
   private constructor(
     readonly id: number,
@@ -41,9 +48,10 @@ export class WorkerExecutor implements Executor {
     readonly loadMs: number,
     private readonly onExit: ExitListener,
   ) {
+    this.ended = new Promise((resolve) => (this.markEnded = resolve));
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => this.die(`error: ${err.message}`));
-    worker.on('exit', (code) => this.die(this.killReason ?? `exited with code ${code}`));
+    worker.on('exit', (code) => this.die(this.retiring ? 'retired' : `exited with code ${code}`));
   }
 
   static start(id: number, init: SessionInit, onExit: ExitListener): Promise<WorkerExecutor> {
@@ -61,6 +69,7 @@ export class WorkerExecutor implements Executor {
         if (settled) return;
         settled = true;
         cleanup();
+        // Only after the worker failed or exited: it is not inside a native call.
         void worker.terminate();
         reject(new Error(message));
       };
@@ -82,7 +91,7 @@ export class WorkerExecutor implements Executor {
   }
 
   run(input: BatchInput): Promise<BatchOutput> {
-    if (this.dead) return Promise.reject(new WorkerCrashedError(`worker ${this.id} is gone`));
+    if (this.dead || this.retiring) return Promise.reject(new WorkerCrashedError(`worker ${this.id} is gone`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.inflight.set(id, { resolve, reject });
@@ -91,21 +100,27 @@ export class WorkerExecutor implements Executor {
     });
   }
 
-  debug(action: DebugAction): void {
-    const msg: ToWorker = { type: 'debug', action };
+  debug(action: DebugAction, ms?: number): void {
+    const msg: ToWorker = { type: 'debug', action, ...(ms !== undefined ? { ms } : {}) };
     this.worker.postMessage(msg);
   }
 
-  async kill(reason: string): Promise<void> {
-    if (this.dead) return;
-    this.killReason = reason;
-    await this.worker.terminate();
+  retire(): Promise<void> {
+    if (!this.dead && !this.retiring) {
+      this.retiring = true;
+      // The worker answers what it already has, releases the session and closes its port: the thread ends by itself.
+      const msg: ToWorker = { type: 'close' };
+      this.worker.postMessage(msg);
+    }
+    return this.ended;
   }
 
-  async close(): Promise<void> {
-    if (this.dead) return;
-    this.closing = true;
-    await this.worker.terminate();
+  async close(graceMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.retire(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    // Still running after the grace period (a batch that never returns): left alone, unref'd, so
+    // it does not keep the process up; terminating it could abort the process.
   }
 
   private onMessage(msg: FromWorker): void {
@@ -123,7 +138,8 @@ export class WorkerExecutor implements Executor {
     const err = new WorkerCrashedError(`worker ${this.id} ${reason}`);
     for (const p of this.inflight.values()) p.reject(err);
     this.inflight.clear();
-    if (!this.closing) this.onExit(this, reason);
+    this.markEnded();
+    this.onExit(this, reason, this.retiring && reason === 'retired');
   }
 }
 
@@ -134,7 +150,9 @@ export class WorkerExecutor implements Executor {
  */
 export class ThreadExecutor implements Executor {
   readonly kind = 'thread' as const;
-  private dead = false;
+  private retiring = false;
+  private current?: Promise<unknown>;
+  private ended?: Promise<void>;
 
   private constructor(
     readonly id: number,
@@ -162,8 +180,14 @@ export class ThreadExecutor implements Executor {
     return new ThreadExecutor(id, session, onExit);
   }
 
-  async run(input: BatchInput): Promise<BatchOutput> {
-    if (this.dead) throw new WorkerCrashedError(`session ${this.id} is gone`);
+  run(input: BatchInput): Promise<BatchOutput> {
+    if (this.retiring) return Promise.reject(new WorkerCrashedError(`session ${this.id} is retired`));
+    const run = this.runNow(input);
+    this.current = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runNow(input: BatchInput): Promise<BatchOutput> {
     const t0 = performance.now();
     const batch = padPacked(input, this.session.padTokenId);
     const padMs = performance.now() - t0;
@@ -171,7 +195,6 @@ export class ThreadExecutor implements Executor {
     try {
       out = await this.session.runBatch(batch);
     } catch (err) {
-      if (this.dead) throw new WorkerCrashedError(`session ${this.id} was closed during the run`);
       throw new InferenceFailedError(err instanceof Error ? err.message : String(err));
     }
     return {
@@ -189,16 +212,19 @@ export class ThreadExecutor implements Executor {
     // No fault injection for in-thread sessions.
   }
 
-  async kill(reason: string): Promise<void> {
-    if (this.dead) return;
-    this.dead = true;
-    await this.session.close();
-    this.onExit(this, reason);
+  retire(): Promise<void> {
+    if (!this.ended) {
+      this.retiring = true;
+      // The batch it is running finishes first; the session is released after it.
+      this.ended = Promise.resolve(this.current)
+        .then(() => this.session.close())
+        .catch(() => undefined)
+        .finally(() => this.onExit(this, 'retired', true));
+    }
+    return this.ended;
   }
 
   async close(): Promise<void> {
-    if (this.dead) return;
-    this.dead = true;
-    await this.session.close();
+    await this.retire();
   }
 }

@@ -6,7 +6,10 @@ export {
   type PoolLogger,
   type ProviderFallback,
   type RequestOutcome,
+  type ExecutorFactory,
 } from './InferencePool.js';
+export type { Executor, ExitListener } from './executors.js';
+export type { BatchInput, BatchOutput } from './protocol.js';
 export {
   BusyError,
   InferenceTimeoutError,

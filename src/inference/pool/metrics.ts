@@ -10,7 +10,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
  *
  * - rpa_inference_queue_depth — requests waiting for a session (gauge)
  * - rpa_inference_in_flight — requests in running batches (gauge)
- * - rpa_inference_sessions{state} — alive / busy / configured sessions (gauge)
+ * - rpa_inference_sessions{state} — alive / busy / configured / retired (out of rotation, still finishing a batch) sessions (gauge)
  * - rpa_inference_ready — 1 once warmed up and serving (gauge)
  * - rpa_inference_provider{provider,requested} — 1 for the execution provider in use (gauge)
  * - rpa_inference_batch_size — requests per batch (histogram)
@@ -18,7 +18,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
  * - rpa_inference_request_seconds — per request: arrival to result (queue + batch), ok only (histogram)
  * - rpa_inference_requests_total{outcome} — ok / busy / timeout / error / closed (counter)
  * - rpa_inference_requests_rejected_total{reason} — refused: queue_full / timeout (counter)
- * - rpa_inference_session_restarts_total — sessions replaced after a crash or hang (counter)
+ * - rpa_inference_session_restarts_total — sessions replaced after a crash, kill or hang (counter)
  */
 export function registerPoolMetrics(registry: Registry, pool: InferencePool): void {
   const registers = [registry];
@@ -40,7 +40,7 @@ export function registerPoolMetrics(registry: Registry, pool: InferencePool): vo
   });
   new Gauge({
     name: 'rpa_inference_sessions',
-    help: 'Inference sessions by state (configured, alive, busy)',
+    help: 'Inference sessions by state (configured, alive, busy, retired)',
     labelNames: ['state'],
     registers,
     collect() {
@@ -48,6 +48,7 @@ export function registerPoolMetrics(registry: Registry, pool: InferencePool): vo
       this.set({ state: 'configured' }, s.configured);
       this.set({ state: 'alive' }, s.alive);
       this.set({ state: 'busy' }, s.busy);
+      this.set({ state: 'retired' }, s.retired);
     },
   });
   new Gauge({

@@ -28,19 +28,27 @@ export interface BatchOutput {
   cols: number;
   /** Building the padded int64 tensors. */
   padMs: number;
-  /** `session.run` itself. */
+  /** `session.run` itself (a remote executor: the server-reported time, else the round trip). */
   inferenceMs: number;
+  /** A remote executor: round trip minus `inferenceMs` (wire, JSON, the server's queue); absent for local sessions. */
+  networkMs?: number;
   /** When the executor started and finished the batch (epoch ms: timeOrigin + now, comparable across threads). */
   startedAt: number;
   endedAt: number;
 }
 
-/** Test hooks understood by the worker (fault injection). */
-export type DebugAction = 'crash_on_next_run' | 'hang_on_next_run' | 'exit_now';
+/**
+ * Test hooks understood by the worker (fault injection):
+ * - `crash_on_next_run` / `exit_now`: the thread exits (as a crash would), outside any native call;
+ * - `hang_on_next_run`: the next batch blocks the thread for good before `session.run`;
+ * - `slow_next_run`: the next batch sleeps `ms` (default 3000) and then really runs `session.run`.
+ */
+export type DebugAction = 'crash_on_next_run' | 'hang_on_next_run' | 'exit_now' | 'slow_next_run';
 
 export type ToWorker =
   | { type: 'run'; id: number; input: BatchInput }
-  | { type: 'debug'; action: DebugAction }
+  | { type: 'debug'; action: DebugAction; ms?: number }
+  /** Finish the batches already received, release the session, and let the thread end on its own. */
   | { type: 'close' };
 
 export type FromWorker =

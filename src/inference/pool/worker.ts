@@ -18,6 +18,10 @@ const send = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postM
 
 let crashOnNextRun = false;
 let hangOnNextRun = false;
+let slowNextRunMs = 0;
+/** Batches received and not yet answered: `close` waits for them (never end a thread inside session.run). */
+const running = new Set<Promise<void>>();
+let closing = false;
 
 async function main(): Promise<void> {
   let session: OnnxClassifierSession;
@@ -36,16 +40,26 @@ async function main(): Promise<void> {
   }
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
-      case 'run':
-        void runOne(session, msg.id, msg);
+      case 'run': {
+        const run = runOne(session, msg.id, msg);
+        running.add(run);
+        void run.finally(() => running.delete(run));
         break;
+      }
       case 'debug':
         if (msg.action === 'exit_now') process.exit(70);
         if (msg.action === 'crash_on_next_run') crashOnNextRun = true;
         if (msg.action === 'hang_on_next_run') hangOnNextRun = true;
+        if (msg.action === 'slow_next_run') slowNextRunMs = msg.ms ?? 3000;
         break;
       case 'close':
-        void session.close().finally(() => port.close());
+        if (closing) break;
+        closing = true;
+        // The thread ends by itself once the session is released and the port closed: the pool never
+        // terminates a worker, since terminating one inside session.run aborts the whole process.
+        void Promise.allSettled([...running])
+          .then(() => session.close())
+          .finally(() => port.close());
         break;
     }
   });
@@ -57,6 +71,12 @@ async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<T
   if (hangOnNextRun) {
     // Blocks this thread for good (fault injection for the hang watchdog).
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
+  if (slowNextRunMs > 0) {
+    // A really slow batch (fault injection for the watchdog): the thread sleeps, then runs the model.
+    const ms = slowNextRunMs;
+    slowNextRunMs = 0;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   }
   try {
     const t0 = performance.now();

@@ -44,8 +44,11 @@ export class SupplierSimulator implements Connector {
       return { kind: 'accepted', message: played.message };
     }
     const supplier = typeof request.payload.supplier === 'string' ? request.payload.supplier : 'The supplier';
+    const cancel = request.operation === 'cancel_purchase_order';
     const result: ConnectorResult =
-      outcome === 'confirm'
+      outcome === 'confirm' && cancel
+        ? { status: 'succeeded', data: { simulated: true, cancelled: true } }
+        : outcome === 'confirm'
         ? {
             status: 'succeeded',
             data: {

@@ -1,13 +1,23 @@
 import type { ConnectorResult } from '../types.js';
 
+/**
+ * The purchase-order operations the RPA side carries out. `cancel_purchase_order` is the
+ * compensation of a send: payload `{order, supplier, supplierReference, reason}`, its own job and
+ * `Idempotency-Key` (`cancel:PO-…`), sent only once the send has its outcome.
+ */
+export const PROCUREMENT_OPERATIONS = ['send_purchase_order', 'cancel_purchase_order'] as const;
+
 /** One job step sent to the RPA side. */
 export interface ConnectorRequest {
   jobId: number;
   /** The skill action, e.g. `procurement.create_order`. */
   action: string;
-  /** What to do, e.g. `send_purchase_order`. */
+  /** What to do, e.g. `send_purchase_order` (see PROCUREMENT_OPERATIONS). */
   operation: string;
-  /** Stable for the job: the RPA side must treat a repeat with the same key as the same request. */
+  /**
+   * Names the operation (the step's `Dispatch.idempotencyKey`, e.g. `send:PO-1102`, else the job's
+   * key), stable across retries: the RPA side must treat a repeat with the same key as the same request.
+   */
   idempotencyKey: string;
   /** Where the RPA side reports the result (signed POST). */
   callbackUrl: string;

@@ -1,6 +1,6 @@
 import type { Connector, ConnectorRequest, DispatchResult } from './types.js';
 import { PermanentConnectorError } from './types.js';
-import { SIGNATURE_HEADER, sign } from './signature.js';
+import { SIGNATURE_HEADER, sign, signedHeaders } from './signature.js';
 import type { ConnectorResult } from '../types.js';
 
 export interface WebhookOptions {
@@ -12,7 +12,10 @@ export interface WebhookOptions {
 
 /**
  * POSTs each job step as JSON to one URL (UiPath Orchestrator, Power Automate HTTP trigger, n8n
- * webhook, …) with `X-Signature-256: sha256=HMAC(secret, body)` and `Idempotency-Key`.
+ * webhook, …) signed with `X-RPA-Timestamp` + `X-RPA-Signature: v1=HMAC(secret, jobId.timestamp.body)`
+ * (and the older body-only `X-Signature-256`), with an `Idempotency-Key` derived from the business
+ * operation (e.g. `file:CD-3101`), the same on every retry. Results come back on the job's
+ * `callbackUrl`, signed the same way (docs/rpa-callbacks.md).
  * - 2xx with `{"status":"succeeded"|"failed", …}`: the step is done (synchronous tools);
  * - other 2xx (typically 202): accepted; the result comes to `callbackUrl` later;
  * - 408, 429, 5xx, network errors, timeouts: retried with backoff, then dead-lettered;
@@ -44,6 +47,8 @@ export class WebhookConnector implements Connector {
         headers: {
           'content-type': 'application/json',
           'idempotency-key': request.idempotencyKey,
+          // v1 binds job and time (what callbacks must carry too); the body-only one stays for older RPA flows.
+          ...signedHeaders(this.options.secret, request.jobId, body),
           [SIGNATURE_HEADER]: sign(this.options.secret, body),
           'user-agent': 'rpa-assistant',
         },

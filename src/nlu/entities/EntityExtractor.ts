@@ -15,8 +15,11 @@ export interface EntityExtractorOptions {
   now?: () => Date;
 }
 
-/** Between a bare number and the product it counts: "40 battery packs", "300 of the gloves", "1000 x bearings". */
-const NUMBER_TO_PRODUCT = /^\s*(?:x\s*)?(?:of\s+)?(?:the\s+)?$/i;
+/**
+ * Between a bare number and the product it counts: "40 battery packs", "300 of the gloves",
+ * "1000 x bearings", "200 more bearings", "50 extra of the gloves".
+ */
+const NUMBER_TO_PRODUCT = /^\s*(?:x\s*)?(?:(?:more|additional|extra|new|spare|further)\s+)?(?:of\s+)?(?:the\s+|our\s+|those\s+|these\s+)?$/i;
 
 /**
  * Runs every extractor and keeps a consistent, non-overlapping set: an id beats a number inside it

@@ -14,6 +14,21 @@ const BARE_TIME = /^(?:at|from|by|around|@|until|till)?\s*\d{1,2}(?:\s*(?:to|-|a
 /** Weekday abbreviations that are also English words; accepted only capitalized. */
 const WORDY = new Set(['sun', 'sat', 'wed', 'mar', 'may']);
 const NOISE = new Set(['now', 'right now']);
+/**
+ * Greetings that chrono reads as a time: "Good morning" (→ this/tomorrow morning), "Happy Friday",
+ * "Morning all,". They say nothing about the request; the date it gives comes later in the text.
+ */
+const GREETING_BEFORE = /\b(?:good|happy|gm|nice|lovely)\s*$/i;
+const PART_OF_DAY = /^(?:this\s+)?(?:morning|afternoon|evening|night|day|mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?$/i;
+const OPENING_PART_OF_DAY = /^\s*(?:morning|afternoon|evening)\b(?=\s*(?:[,!.:;-]|all\b|team\b|everyone\b|folks\b|guys\b|y'?all\b))/i;
+
+/** True when chrono's match is a greeting ("Good morning", "Happy Monday", "Morning all,"), not a date. */
+function isGreeting(text: string, index: number, matched: string): boolean {
+  const m = matched.trim();
+  if (!PART_OF_DAY.test(m)) return false;
+  if (GREETING_BEFORE.test(text.slice(0, index))) return true;
+  return text.slice(0, index).trim() === '' && OPENING_PART_OF_DAY.test(text.slice(index));
+}
 
 const EOD = new RegExp(`${B_START}(?:eod|cob|eob|end\\s+of\\s+(?:the\\s+)?(?:business\\s+)?day|close\\s+of\\s+business)${B_END}`, 'giu');
 const END_OF_WEEK = new RegExp(`${B_START}end\\s+of\\s+(?:the\\s+|this\\s+)?week${B_END}`, 'giu');
@@ -33,6 +48,7 @@ export function extractDates(text: string, now: Date): Candidate[] {
     const r = PAST.test(f.text) ? (plain.find((p) => p.index === f.index && p.text === f.text) ?? f) : f;
     const trimmed = r.text.trim();
     if (BARE_TIME.test(trimmed) || NOISE.has(trimmed.toLowerCase())) continue;
+    if (isGreeting(text, r.index, r.text)) continue;
     if (WORDY.has(trimmed.toLowerCase()) && trimmed[0] === trimmed[0]!.toLowerCase()) continue;
     const date = r.start.date();
     const year = date.getFullYear();

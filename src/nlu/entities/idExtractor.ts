@@ -75,6 +75,8 @@ export function extractIds(text: string): Candidate[] {
     }
   }
   for (const m of text.matchAll(WH_CODE)) {
+    // Glued to a letter, only in capitals: "WHC" is a code, "why" and "who" are words.
+    if (/^wh[a-z]$/i.test(m[0]) && m[0] !== m[0].toUpperCase()) continue;
     out.push({
       entity: makeEntity(text, m.index, m.index + m[0].length, 'warehouse', `WH-${m[1]!.toUpperCase()}`),
       priority: PRIORITY.id,

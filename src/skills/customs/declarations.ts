@@ -17,21 +17,7 @@ export const IN_PROGRESS: readonly DeclarationStatus[] = ['draft', 'submitted', 
 /** Final: nothing more will happen to it (`held` can still be replaced or decided). */
 export const FINAL: readonly DeclarationStatus[] = ['cleared', 'rejected', 'cancelled'];
 
-/** The lifecycle: which status may follow which; anything else is a bug and throws. */
-const TRANSITIONS: Record<DeclarationStatus, readonly DeclarationStatus[]> = {
-  draft: ['submitted', 'rejected', 'cancelled'],
-  submitted: ['under_review', 'cleared', 'held', 'rejected'],
-  accepted: ['under_review', 'cleared', 'held', 'rejected'],
-  under_review: ['cleared', 'held', 'rejected'],
-  held: ['cleared', 'rejected', 'cancelled'],
-  cleared: [],
-  rejected: [],
-  cancelled: [],
-};
-
-export function canTransition(from: DeclarationStatus, to: DeclarationStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
+/** The lifecycle (which event moves which status where) is the table in lifecycle.ts. */
 
 // ------------------------------------------------------------------------------------ shipments
 
@@ -379,44 +365,6 @@ export async function insertDeclaration(tx: QueryRunner, d: NewDeclaration): Pro
       [id, lineNo, line.sku, line.description, line.hsCode, line.originCountry, line.quantity, line.unit, round2(line.value), line.dutyRate],
     );
   }
-}
-
-export interface DeclarationChange {
-  reason?: string;
-  authorityReference?: string;
-  dutyAmount?: number;
-}
-
-/** Moves a declaration along its lifecycle (throws on a transition the lifecycle does not allow). */
-export async function setDeclarationStatus(
-  tx: QueryRunner,
-  d: Declaration,
-  to: DeclarationStatus,
-  change: DeclarationChange = {},
-): Promise<void> {
-  if (!canTransition(d.status, to)) throw new Error(`${d.number}: ${d.status} → ${to} is not allowed`);
-  const decided = (DECISIONS as readonly string[]).includes(to);
-  await execute(
-    tx,
-    `UPDATE customs_declarations SET status = $2,
-       status_reason = CASE WHEN $3::text IS NULL THEN status_reason ELSE $3 END,
-       authority_reference = COALESCE($4, authority_reference),
-       duty_amount = COALESCE($5, duty_amount),
-       filed_at = CASE WHEN $2 = 'submitted' THEN COALESCE(filed_at, now()) ELSE filed_at END,
-       decided_at = CASE WHEN $6 THEN now() ELSE decided_at END,
-       cleared_at = CASE WHEN $2 = 'cleared' THEN now() ELSE cleared_at END,
-       updated_at = now()
-     WHERE id = $1`,
-    [d.id, to, change.reason ?? null, change.authorityReference ?? null, change.dutyAmount ?? null, decided],
-  );
-  const now = new Date();
-  d.status = to;
-  if (change.reason) d.statusReason = change.reason;
-  if (change.authorityReference) d.authorityReference = change.authorityReference;
-  if (change.dutyAmount !== undefined) d.dutyAmount = change.dutyAmount;
-  if (to === 'submitted') d.filedAt ??= now;
-  if (decided) d.decidedAt = now;
-  if (to === 'cleared') d.clearedAt = now;
 }
 
 /** Records the authority's reference without changing the status (an acknowledgment that came late). */

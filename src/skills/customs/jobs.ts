@@ -8,11 +8,11 @@ import {
   findShipmentById,
   markShipmentCleared,
   setAuthorityReference,
-  setDeclarationStatus,
   type Decision,
   type Declaration,
 } from './declarations.js';
 import { declarationPayload } from './filing.js';
+import { mustTransition } from './lifecycle.js';
 import { declarationCard } from './replies.js';
 import { CUSTOMS_OPERATIONS } from './simulator.js';
 
@@ -69,11 +69,11 @@ const quiet = (d: Declaration, why: string): Finish => ({
 /** Brings a declaration that customs has seen to under_review (from draft or submitted). */
 async function toUnderReview(tx: QueryRunner, d: Declaration, env: JobHandlerEnv, reference?: string): Promise<void> {
   if (d.status === 'draft') {
-    await setDeclarationStatus(tx, d, 'submitted', { authorityReference: reference });
+    await mustTransition(tx, d, 'submit', { authorityReference: reference });
     await env.event('declaration_status', `${d.number} submitted`);
   }
   if (d.status === 'submitted' || d.status === 'accepted') {
-    await setDeclarationStatus(tx, d, 'under_review', { authorityReference: reference });
+    await mustTransition(tx, d, 'acknowledge', { authorityReference: reference });
     await env.event('declaration_status', `${d.number} is under review${reference ? ` (ref ${reference})` : ''}`);
   }
 }
@@ -96,20 +96,20 @@ async function applyDecision(
   let text: string;
   if (decision === 'cleared') {
     const duty = numberOf(data, 'dutyAssessed') ?? d.dutyEstimate ?? undefined;
-    await setDeclarationStatus(tx, d, 'cleared', { authorityReference: reference, dutyAmount: duty, reason });
+    await mustTransition(tx, d, 'clear', { authorityReference: reference, dutyAmount: duty, reason });
     const released = await markShipmentCleared(tx, d.shipmentId);
     if (released) await env.event('shipment_status', `${d.shipment} is cleared: ready to receive`);
     const where = shipment?.warehouse ? ` into ${shipment.warehouse}${shipment.warehouseName ? ` ${shipment.warehouseName}` : ''}` : '';
     text = `✅ ${label} is cleared by customs${ref ? ` (ref ${ref})` : ''}${duty !== undefined ? `; duty assessed ${money(duty, d.currency)}` : ''}. ${d.shipment} is ready to receive${where}.`;
   } else if (decision === 'held') {
-    await setDeclarationStatus(tx, d, 'held', { authorityReference: reference, reason: reason ?? 'no reason given' });
+    await mustTransition(tx, d, 'hold', { authorityReference: reference, reason: reason ?? 'no reason given' });
     const inspection = /inspection/i.test(reason ?? '');
     const next = inspection
       ? `The goods stay at customs until the inspection is done.`
       : `File a corrected declaration ("file a declaration for ${d.shipment}") and it replaces this one.`;
     text = `⚠️ ${label} is held by customs${ref ? ` (ref ${ref})` : ''}: ${reason ?? 'no reason given'}. ${next}`;
   } else {
-    await setDeclarationStatus(tx, d, 'rejected', { authorityReference: reference, reason: reason ?? 'no reason given' });
+    await mustTransition(tx, d, 'reject', { authorityReference: reference, reason: reason ?? 'no reason given' });
     text = `❌ ${label} was rejected by customs${ref ? ` (ref ${ref})` : ''}: ${reason ?? 'no reason given'}.`;
   }
   await env.event('declaration_status', `${d.number} ${statusLabel(d.status)}${reason ? `: ${reason}` : ''}`);
@@ -148,7 +148,7 @@ export function customsJobHandlers(): JobHandler[] {
       const d = await lockedDeclaration(tx, job);
       if (!d) return { kind: 'finish', ...missing('declaration') };
       if (d.status === 'draft') {
-        await setDeclarationStatus(tx, d, 'submitted');
+        await mustTransition(tx, d, 'submit');
         await env.event('declaration_status', `${d.number} submitted`);
       }
       if (d.status !== 'submitted') return { kind: 'finish', ...quiet(d, 'nothing left to submit') };
@@ -194,7 +194,9 @@ export function customsJobHandlers(): JobHandler[] {
         };
       }
       if (isDecided(d)) return { ...quiet(d, 'refusal after the decision'), status: 'failed', error: reason };
-      await setDeclarationStatus(tx, d, 'rejected', { reason });
+      // Customs can only refuse what was submitted to it.
+      if (d.status === 'draft') await mustTransition(tx, d, 'submit');
+      await mustTransition(tx, d, 'reject', { reason });
       await env.event('declaration_status', `${d.number} rejected: ${reason}`);
       const text = `❌ Customs did not accept ${d.number} for ${d.shipment}: ${reason}. It is now rejected.`;
       return {

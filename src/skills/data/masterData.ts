@@ -99,7 +99,10 @@ export class MasterDataStore {
     if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.records;
     this.loading ??= loadMasterRecords(this.db)
       .then((records) => {
-        this.cached = { at: Date.now(), records };
+        // An empty system of record is one not seeded yet: keep asking, so `npm run db:seed`
+        // takes effect on the next message instead of after the TTL or a restart.
+        const empty = records.products.length === 0 && records.suppliers.length === 0;
+        this.cached = empty ? undefined : { at: Date.now(), records };
         this.onLoad?.(records);
         return records;
       })

@@ -222,13 +222,15 @@ export async function seedDemoData(db: DataSource): Promise<SeedReport> {
     report.declarations += (
       await execute(
         tx,
-        `INSERT INTO customs_declarations (number, shipment_id, kind, status, broker, customs_value, duty_amount, filed_by, filed_at)
-         SELECT 'CD-3001', s.id, 'import', 'submitted', 'Rotterdam Customs Services', 1120, 0, $1, now() - interval '1 day'
+        `INSERT INTO customs_declarations (number, shipment_id, kind, status, broker, customs_value, duty_amount, filed_by, filed_by_name, filed_at)
+         SELECT 'CD-3001', s.id, 'import', 'submitted', 'Rotterdam Customs Services', 1120, 0, $1, $2, now() - interval '1 day'
          FROM shipments s WHERE s.number = 'SH-2001'
          ON CONFLICT (number) DO NOTHING`,
-        [DEMO_BUYER.id],
+        [DEMO_BUYER.id, DEMO_BUYER.name],
       )
     ).rowCount;
+    // Databases seeded before the demo declaration carried a name show "Filed by: demo-buyer": name it.
+    await execute(tx, `UPDATE customs_declarations SET filed_by_name = $2 WHERE filed_by = $1 AND filed_by_name IS NULL`, [DEMO_BUYER.id, DEMO_BUYER.name]);
     if (report.declarations > 0) {
       await execute(
         tx,

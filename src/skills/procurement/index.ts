@@ -1,14 +1,13 @@
-import type { RoleDirectory } from '../roles.js';
-import type { Skill, SkillSettings } from '../types.js';
+import type { Skill } from '../types.js';
 import { cancelOrderAction } from './actions/cancelOrder.js';
 import { createOrderAction } from './actions/createOrder.js';
 import { approveOrderAction, rejectOrderAction } from './actions/decideOrder.js';
 import { listOrdersAction } from './actions/listOrders.js';
 import { orderStatusAction } from './actions/orderStatus.js';
-import { procurementJobHandlers } from './jobs.js';
+import { procurementJobHandlers, type ProcurementJobDeps } from './jobs.js';
 
 /** Purchasing: raise, look up, list, cancel, approve and reject purchase orders. */
-export function procurementSkill(deps: { settings: SkillSettings; roles: RoleDirectory }): Skill {
+export function procurementSkill(deps: ProcurementJobDeps): Skill {
   return {
     name: 'procurement',
     intents: {

@@ -1,42 +1,23 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { execute } from '../../db/sql.js';
+import { ORDER_MACHINE, transitionOrder, type OrderChange, type PoStatus } from './orderMachine.js';
 
 type Target = DataSource | QueryRunner;
 
-export const PO_STATUSES = [
+export { PO_STATUSES, type PoStatus } from './orderMachine.js';
+
+/** Statuses of an order that is still under way. */
+export const OPEN_STATUSES: readonly PoStatus[] = [
   'draft',
   'pending_approval',
   'approved',
   'sent',
   'confirmed',
   'partially_received',
-  'received',
-  'cancelled',
-  'rejected',
-] as const;
-export type PoStatus = (typeof PO_STATUSES)[number];
-
-/** Statuses of an order that is still under way. */
-export const OPEN_STATUSES: readonly PoStatus[] = ['draft', 'pending_approval', 'approved', 'sent', 'confirmed', 'partially_received'];
-/** Statuses an order can be cancelled from. */
-export const CANCELLABLE: readonly PoStatus[] = ['draft', 'pending_approval', 'approved', 'sent', 'confirmed'];
-
-/** The lifecycle: which status may follow which. Anything else is a bug and throws. */
-const TRANSITIONS: Record<PoStatus, readonly PoStatus[]> = {
-  draft: ['pending_approval', 'approved', 'cancelled'],
-  pending_approval: ['approved', 'rejected', 'cancelled'],
-  approved: ['sent', 'cancelled', 'rejected'],
-  sent: ['confirmed', 'cancelled', 'rejected', 'partially_received', 'received'],
-  confirmed: ['partially_received', 'received', 'cancelled'],
-  partially_received: ['received'],
-  received: [],
-  cancelled: [],
-  rejected: [],
-};
-
-export function canTransition(from: PoStatus, to: PoStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
+  'cancelling',
+];
+/** Statuses an order can be cancelled from (the `cancel` rows of the order table). */
+export const CANCELLABLE: readonly PoStatus[] = ORDER_MACHINE.sourcesOf('cancel');
 
 export interface OrderLine {
   lineNo: number;
@@ -255,25 +236,23 @@ export async function insertOrder(tx: QueryRunner, order: NewOrder): Promise<str
   return number;
 }
 
-export interface StatusChange {
-  approvedBy?: string;
-  approvedByName?: string;
-  supplierReference?: string;
-  reason?: string;
+export type StatusChange = Omit<OrderChange, 'cancelRequest'>;
+
+/**
+ * Moves an order to `to` through the order table (for callers that name the target status, e.g.
+ * goods receipts): the row from the order's status to `to` must exist, and the guarded write must
+ * apply (the order is still in that status), else it throws and the caller's transaction rolls back.
+ */
+export async function setStatus(tx: QueryRunner, order: Order, to: PoStatus, change: StatusChange = {}): Promise<void> {
+  const row = ORDER_MACHINE.rowTo(order.status, to);
+  if (!row) throw new Error(`${order.number}: ${order.status} → ${to} is not allowed`);
+  const outcome = await transitionOrder(tx, order.number, row.event, change);
+  if (!outcome.ok) throw new Error(outcome.reason === 'not_found' ? `${order.number} not found` : outcome.message);
+  applyChange(order, outcome.to, change);
 }
 
-/** Moves an order along its lifecycle (throws on a transition the lifecycle does not allow). */
-export async function setStatus(tx: QueryRunner, order: Order, to: PoStatus, change: StatusChange = {}): Promise<void> {
-  if (!canTransition(order.status, to)) throw new Error(`${order.number}: ${order.status} → ${to} is not allowed`);
-  await execute(
-    tx,
-    `UPDATE purchase_orders SET status = $2,
-       approved_by = COALESCE($3, approved_by), approved_at = CASE WHEN $3::text IS NULL THEN approved_at ELSE now() END,
-       approved_by_name = COALESCE($6, approved_by_name),
-       supplier_reference = COALESCE($4, supplier_reference), status_reason = COALESCE($5, status_reason), updated_at = now()
-     WHERE id = $1`,
-    [order.id, to, change.approvedBy ?? null, change.supplierReference ?? null, change.reason ?? null, change.approvedByName ?? null],
-  );
+/** Mirrors a transition into an `Order` already loaded. */
+export function applyChange(order: Order, to: PoStatus, change: StatusChange): void {
   order.status = to;
   if (change.approvedBy) order.approvedBy = change.approvedBy;
   if (change.approvedByName) order.approvedByName = change.approvedByName;

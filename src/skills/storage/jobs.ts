@@ -6,7 +6,8 @@ import { creatorConversation, findOrder, type Order } from '../procurement/order
 import { findShipment, planReceipt, RECEIVABLE_PO, receiveBlock, bookReceipt, type Shipment } from './receipts.js';
 import { binText, goodsText, pct, receiptCard, receiptNotes, warehouseText } from './replies.js';
 import type { ReceiveGoodsSlots, TransferStockSlots } from './schemas.js';
-import { onHand, transferStock } from './stock.js';
+import { transitionTransfer } from './lifecycle.js';
+import { bookTransfer, onHand, requestTransfer } from './stock.js';
 
 /**
  * How storage writes are carried out. Both complete inside the job, without a connector: a goods
@@ -125,9 +126,18 @@ async function receive(job: JobRecord, tx: QueryRunner): Promise<StepResult> {
 }
 
 async function transfer(job: JobRecord, tx: QueryRunner): Promise<StepResult> {
-  const input = job.input as unknown as TransferStockSlots;
-  const outcome = await transferStock(tx, input, { jobId: job.id, actor: job.requestedBy, actorName: job.requestedByName });
+  const input = job.input as unknown as TransferStockSlots & { transfer?: string };
+  // Jobs queued before transfers had a lifecycle carry no transfer number: request it now.
+  const number = input.transfer ?? (await requestTransfer(tx, input, { jobId: job.id, actor: job.requestedBy, actorName: job.requestedByName }));
+  const outcome = await bookTransfer(tx, number);
   const n = await names(tx, input.sku, [input.fromWarehouse, input.toWarehouse]);
+  if (outcome.status === 'not_requested') {
+    // Someone else already settled this transfer: say so, move nothing.
+    const text = `${number} is already ${outcome.current ?? 'gone'}; nothing was moved now.`;
+    const notices: Notice[] = [{ kind: 'info', to: requester, reply: { text } }];
+    if (outcome.current === 'moved') return { kind: 'finish', status: 'succeeded', message: text, notices };
+    return { kind: 'finish', status: 'failed', error: outcome.reason, message: text, notices };
+  }
   const goods = goodsText({ quantity: input.quantity, unit: n.product.unit, productName: n.product.name, sku: input.sku });
   const source = `${n.warehouse(input.fromWarehouse)}${input.fromBin ? ` bin ${input.fromBin}` : ''}`;
   if (outcome.status === 'insufficient') {
@@ -156,7 +166,10 @@ async function transfer(job: JobRecord, tx: QueryRunner): Promise<StepResult> {
 }
 
 function deadLetter(what: string) {
-  return async (job: JobRecord, error: string): Promise<Finish> => {
+  return async (job: JobRecord, error: string, tx: QueryRunner): Promise<Finish> => {
+    // A requested transfer that will never be booked is abandoned (a no-op for any other state).
+    const transfer = (job.input as { transfer?: unknown }).transfer;
+    if (typeof transfer === 'string') await transitionTransfer(tx, transfer, 'give_up', { reason: error });
     const text = `⚠️ I couldn't ${what}: ${error}. I tried ${job.attempts} time${job.attempts === 1 ? '' : 's'}; nothing was booked, and job ${job.id} is in the dead-letter queue for an operator to look at.`;
     return {
       status: 'dead_letter',

@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { execute } from '../../db/sql.js';
+import { transferMachine, transitionTransfer, type TransferStatus } from './lifecycle.js';
 
 /**
  * The stock ledger: `stock_movements` holds one row per movement (append-only), and the trigger
@@ -241,37 +242,83 @@ export async function previewTransfer(target: Target, req: TransferRequest): Pro
   return planFrom(target, rows, req);
 }
 
-export type TransferOutcome = ({ status: 'moved'; number: string } & TransferPlan) | Exclude<TransferCheck, { status: 'ok' }>;
+export type TransferOutcome =
+  | ({ status: 'moved'; number: string } & TransferPlan)
+  | Exclude<TransferCheck, { status: 'ok' }>
+  /** The transfer was not `requested` any more (booked, refused or abandoned before): nothing moved now. */
+  | { status: 'not_requested'; number: string; current: TransferStatus | undefined; reason: string };
+
+export interface TransferMeta {
+  jobId: number | null;
+  actor: string;
+  actorName?: string | null;
+}
+
+/** Creates transfer TR-… as `requested` (nothing moves yet); its number names the operation. */
+export async function requestTransfer(tx: QueryRunner, req: TransferRequest, meta: TransferMeta): Promise<string> {
+  const { rows } = await execute<{ number: string }>(
+    tx,
+    `INSERT INTO stock_transfers (number, status, sku, quantity, from_warehouse, from_bin, to_warehouse, to_bin, job_id, moved_by, moved_by_name)
+     VALUES ('TR-' || nextval('stock_transfer_number_seq'), 'requested', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING number`,
+    [req.sku, req.quantity, req.fromWarehouse, req.fromBin ?? null, req.toWarehouse, req.toBin ?? null, meta.jobId, meta.actor, meta.actorName ?? null],
+  );
+  return rows[0]!.number;
+}
+
+/** Links a requested transfer to the job that carries it out. */
+export async function attachTransferJob(tx: QueryRunner, number: string, jobId: number): Promise<void> {
+  await execute(tx, 'UPDATE stock_transfers SET job_id = $2 WHERE number = $1', [number, jobId]);
+}
 
 /**
- * Moves stock inside `tx`, never below zero even when transfers run at the same time: it first
- * locks every balance row of the SKU in both warehouses (always in the same order, so two
- * transfers cannot deadlock), re-reads what is on hand under that lock, and only then books the
- * ledger rows. A concurrent transfer of the same SKU waits for this transaction and then sees
- * the reduced balance. The CHECK (quantity >= 0) on stock_balances is the backstop.
+ * Books requested transfer `number` inside `tx`: never below zero even when transfers run at the
+ * same time, and never twice. It locks the transfer row, then every balance row of the SKU in both
+ * warehouses (always in the same order, so two transfers cannot deadlock), re-reads what is on hand
+ * under that lock, and moves the transfer `requested → moved` (or `→ refused`) with a guarded
+ * UPDATE before writing any ledger row; a second booking of the same transfer matches no row and
+ * moves nothing. The CHECK (quantity >= 0) on stock_balances is the backstop.
  */
-export async function transferStock(
-  tx: QueryRunner,
-  req: TransferRequest,
-  meta: { jobId: number | null; actor: string; actorName?: string | null },
-): Promise<TransferOutcome> {
+export async function bookTransfer(tx: QueryRunner, number: string): Promise<TransferOutcome> {
+  const found = await execute<{ sku: string; quantity: string; from_warehouse: string; from_bin: string | null; to_warehouse: string; to_bin: string | null; status: TransferStatus; job_id: string | null; moved_by: string }>(
+    tx,
+    `SELECT sku, quantity, from_warehouse, from_bin, to_warehouse, to_bin, status, job_id, moved_by FROM stock_transfers WHERE number = $1 FOR UPDATE`,
+    [number],
+  );
+  const t = found.rows[0];
+  if (!t || t.status !== 'requested') {
+    const decision = t ? transferMachine.decide(t.status, 'book') : undefined;
+    return { status: 'not_requested', number, current: t?.status, reason: decision && !decision.ok ? decision.reason : `${number} not found` };
+  }
+  const req: TransferRequest = {
+    sku: t.sku,
+    quantity: Number(t.quantity),
+    fromWarehouse: t.from_warehouse,
+    fromBin: t.from_bin ?? undefined,
+    toWarehouse: t.to_warehouse,
+    toBin: t.to_bin ?? undefined,
+  };
   const { rows } = await execute<BalanceRow>(tx, `${BALANCE_ROWS} FOR UPDATE`, [req.sku, [req.fromWarehouse, req.toWarehouse]]);
   const check = await planFrom(tx, rows, req);
-  if (check.status !== 'ok') return check;
+  if (check.status !== 'ok') {
+    const reason = check.status === 'insufficient' ? `insufficient stock: ${check.onHand} on hand` : 'no bin to put it in';
+    const refused = await transitionTransfer(tx, number, 'refuse', { reason });
+    if (!refused.ok) return { status: 'not_requested', number, current: refused.status, reason: refused.reason };
+    return check;
+  }
   const { plan } = check;
-  const inserted = await execute<{ number: string }>(
-    tx,
-    `INSERT INTO stock_transfers (number, sku, quantity, from_warehouse, to_warehouse, to_bin, job_id, moved_by, moved_by_name)
-     VALUES ('TR-' || nextval('stock_transfer_number_seq'), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING number`,
-    [req.sku, req.quantity, req.fromWarehouse, req.toWarehouse, plan.to.bin, meta.jobId, meta.actor, meta.actorName ?? null],
-  );
-  const number = inserted.rows[0]!.number;
-  const common = { sku: req.sku, referenceType: 'stock_transfer', referenceId: number, jobId: meta.jobId, actor: meta.actor };
+  const booked = await transitionTransfer(tx, number, 'book', { toBin: plan.to.bin });
+  if (!booked.ok) return { status: 'not_requested', number, current: booked.status, reason: booked.reason };
+  const common = { sku: req.sku, referenceType: 'stock_transfer', referenceId: number, jobId: t.job_id === null ? null : Number(t.job_id), actor: t.moved_by };
   for (const leg of plan.legs) {
     await postMovement(tx, { ...common, warehouse: req.fromWarehouse, bin: leg.bin, quantity: -leg.quantity, kind: 'transfer_out' });
   }
   await postMovement(tx, { ...common, warehouse: req.toWarehouse, bin: plan.to.bin, quantity: req.quantity, kind: 'transfer_in' });
   return { status: 'moved', number, ...plan };
+}
+
+/** Requests and books a transfer in one go (inside `tx`): for callers without a confirmation step. */
+export async function transferStock(tx: QueryRunner, req: TransferRequest, meta: TransferMeta): Promise<TransferOutcome> {
+  return bookTransfer(tx, await requestTransfer(tx, req, meta));
 }
 
 /** On hand of one SKU in one warehouse (optionally one bin). */

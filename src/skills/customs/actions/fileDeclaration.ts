@@ -8,13 +8,13 @@ import {
   insertDeclaration,
   latestDeclarations,
   nextDeclarationNumber,
-  setDeclarationStatus,
   type Declaration,
   type Shipment,
 } from '../declarations.js';
 import { extractFileDeclaration } from '../extract.js';
 import { NO_CODE, buildFiling, isDomestic, linesMissingCode, type HsCodes } from '../filing.js';
 import { DECISION_JOB, FILE_JOB } from '../jobs.js';
+import { decisionKey, filingKey, transitionDeclaration } from '../lifecycle.js';
 import { matchShipments } from '../matching.js';
 import { confirmationText, filingCard, listingOf, shipmentChoice, shipmentLabel, shipmentNotFound } from '../replies.js';
 import { fileDeclarationSchema, type FileDeclarationSlots } from '../schemas.js';
@@ -36,6 +36,13 @@ function filingBlock(s: Shipment, latest: Declaration | undefined): string | und
   }
   if (latest?.status === 'cleared') return `${s.number} already cleared customs under ${latest.number}.`;
   return undefined;
+}
+
+/** " It was filed by Frank at 10:42 UTC." — for whoever confirmed the same filing a moment later. */
+function filedByText(d: Declaration): string {
+  if (!d.filedBy) return '';
+  const at = (d.filedAt ?? d.createdAt).toISOString().slice(11, 16);
+  return ` It was filed by ${d.filedByName ?? d.filedBy} at ${at} UTC.`;
 }
 
 /** Shipments that could get a declaration now (for "which one?"). */
@@ -144,17 +151,21 @@ export function fileDeclarationAction(): WriteAction<FileDeclarationSlots> {
       const replaces = latest?.status === 'held' ? latest : undefined;
       return { text: confirmationText(filing, replaces), card: filingCard(filing, ctx.actor.name ?? ctx.actor.id, replaces) };
     },
-    async submit(slots, ctx, tx, key) {
+    async submit(slots, ctx, tx) {
       // Re-checked under the shipment's lock: a filing from another conversation may have won.
       const shipment = await findShipment(tx, slots.shipment, { lock: true });
       if (!shipment) return { reply: shipmentNotFound(slots.shipment) };
       const [latest] = await declarationsOf(tx, shipment.id);
       const blocked = filingBlock(shipment, latest);
-      if (blocked) return { reply: { text: `Nothing filed: ${blocked}` } };
+      // A concurrent filing for the same shipment (another conversation, another broker) got here first.
+      if (blocked) return { reply: { text: `Nothing filed: ${blocked}${latest ? filedByText(latest) : ''}` } };
       const filing = buildFiling(shipment, slots.hsCodes);
       const number = await nextDeclarationNumber(tx);
       const replaced = latest?.status === 'held' ? latest : undefined;
-      if (replaced) await setDeclarationStatus(tx, replaced, 'cancelled', { reason: `replaced by ${number}` });
+      if (replaced) {
+        const withdrawn = await transitionDeclaration(tx, replaced, 'replace', { reason: `replaced by ${number}` });
+        if (!withdrawn.ok) throw new Error(`${replaced.number} could not be replaced: ${withdrawn.reason}`);
+      }
       await insertDeclaration(tx, {
         number,
         shipmentId: shipment.id,
@@ -182,8 +193,10 @@ export function fileDeclarationAction(): WriteAction<FileDeclarationSlots> {
         ...requestedInTurn(ctx),
         subject,
       };
-      const { jobId } = await ctx.env.jobs.enqueue(tx, { ...base, action: FILE_JOB, idempotencyKey: key });
-      const decision = await ctx.env.jobs.enqueue(tx, { ...base, action: DECISION_JOB, idempotencyKey: `${key}-decision` });
+      // Keys of the business operation, not of the request: one submission and one wait per declaration,
+      // and the broker sees the same Idempotency-Key on every retry.
+      const { jobId } = await ctx.env.jobs.enqueue(tx, { ...base, action: FILE_JOB, idempotencyKey: filingKey(number) });
+      const decision = await ctx.env.jobs.enqueue(tx, { ...base, action: DECISION_JOB, idempotencyKey: decisionKey(number) });
 
       return {
         reply: {

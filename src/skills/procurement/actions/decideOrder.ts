@@ -1,11 +1,12 @@
-import { execute } from '../../../db/sql.js';
 import { money, statusLabel } from '../../format.js';
 import { describeRoles } from '../../roles.js';
-import type { CheckResult, Draft, SkillContext, WriteAction } from '../../types.js';
+import type { CheckResult, Draft, SkillContext, SkillReply, WriteAction } from '../../types.js';
 import { extractOrderRef } from '../extract.js';
+import { lockOrderRow, transitionOrder, type OrderSnapshot } from '../orderMachine.js';
 import { findOrder, listOrders } from '../orders.js';
 import { linesText, notFound, orderCard } from '../replies.js';
 import { decideOrderSchema, type DecideOrderSlots } from '../schemas.js';
+import { operationKey } from '../../runtime.js';
 import { requestedInTurn } from '../../turnJob.js';
 
 type Decision = 'approve' | 'reject';
@@ -88,41 +89,53 @@ function decideAction(decision: Decision): WriteAction<DecideOrderSlots> {
           : `Requested by ${who}. Nothing will be sent to ${order.supplier}.`;
       return { text, card };
     },
-    async submit(slots, ctx, tx, key) {
-      // Same rules again inside the transaction, against the row as it is now.
-      const { rows } = await execute<{ status: string; requested_by: string }>(
-        tx,
-        'SELECT status, requested_by FROM purchase_orders WHERE number = $1',
-        [slots.order],
-      );
-      const row = rows[0];
-      if (!row) return { reply: notFound(slots.order) };
-      if (row.requested_by === ctx.actor.id) {
-        return { reply: { text: `You can't ${decision} ${slots.order}: you raised it yourself.` } };
+    async submit(slots, ctx, tx) {
+      // The decision is a guarded write on the order row: of any number of concurrent confirmations
+      // exactly one moves it out of pending_approval; the others are told who got there first.
+      const current = await lockOrderRow(tx, slots.order);
+      if (!current) return { reply: notFound(slots.order) };
+      if (current.requestedBy === ctx.actor.id) {
+        return { subject: { type: 'purchase_order', id: current.number }, reply: { text: `You can't ${decision} ${current.number}: you raised it yourself.` } };
       }
-      if (row.status !== 'pending_approval') {
-        return { reply: { text: `${slots.order} isn't waiting for approval any more: it is ${statusLabel(row.status)}.` } };
-      }
+      const by = ctx.actor.name ?? ctx.actor.id;
+      const note = slots.note;
+      const moved =
+        decision === 'approve'
+          ? await transitionOrder(tx, current.number, 'approve', { approvedBy: ctx.actor.id, approvedByName: by, reason: `approved by ${by}` })
+          : await transitionOrder(tx, current.number, 'reject', { reason: `Rejected by ${by}${note ? `: ${note}` : ''}` });
+      const subject = { type: 'purchase_order', id: current.number };
+      if (!moved.ok) return { subject, reply: alreadyDecided(moved.reason === 'refused' ? moved.order : current) };
       const { jobId } = await ctx.env.jobs.enqueue(tx, {
         skill: 'procurement',
         action: name,
-        input: { order: slots.order, note: slots.note ?? null },
-        idempotencyKey: key,
+        input: { order: current.number, note: note ?? null },
+        // One job per decision on the order, whatever request it came from (also the RPA's Idempotency-Key).
+        idempotencyKey: operationKey(decision, current.number),
         ...requestedInTurn(ctx),
-        subject: { type: 'purchase_order', id: slots.order },
+        subject,
       });
       return {
         jobId,
-        subject: { type: 'purchase_order', id: slots.order },
+        subject,
         reply: {
           text:
             decision === 'approve'
-              ? `On it: job ${jobId} is approving ${slots.order} and sending it to the supplier. I'll tell you here when it's done.`
-              : `On it: job ${jobId} is rejecting ${slots.order}. I'll let the requester know.`,
+              ? `On it: job ${jobId} is approving ${current.number} and sending it to the supplier. I'll tell you here when it's done.`
+              : `On it: job ${jobId} is rejecting ${current.number}. I'll let the requester know.`,
         },
       };
     },
   };
+}
+
+/** The reply to a decision that lost the race (or came late): who decided, and when. */
+function alreadyDecided(order: OrderSnapshot): SkillReply {
+  const at = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+  if (order.approvedBy && order.approvedBy !== 'auto' && order.approvedAt && order.status !== 'pending_approval') {
+    const by = order.approvedByName ?? order.approvedBy;
+    return { text: `${order.number} was already approved by ${by} at ${at(order.approvedAt)}; it is ${statusLabel(order.status)}.` };
+  }
+  return { text: `${order.number} isn't waiting for approval any more: it is ${statusLabel(order.status)}.` };
 }
 
 export const approveOrderAction = (): WriteAction<DecideOrderSlots> => decideAction('approve');

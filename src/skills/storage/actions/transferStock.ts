@@ -4,7 +4,8 @@ import type { CheckResult, Draft, SkillContext, WriteAction } from '../../types.
 import { extractTransfer } from '../extract.js';
 import { binText, canHandleStock, goodsText, notAllowed, shown, warehouseText } from '../replies.js';
 import { transferStockSchema, type TransferStockSlots } from '../schemas.js';
-import { availableToMove, binsOf, previewTransfer, stockBalances, warehousesWithBin, type TransferRequest } from '../stock.js';
+import { transferKey } from '../lifecycle.js';
+import { attachTransferJob, availableToMove, binsOf, previewTransfer, requestTransfer, stockBalances, warehousesWithBin, type TransferRequest } from '../stock.js';
 import { requestedInTurn } from '../../turnJob.js';
 
 const MAX_QUANTITY = 1_000_000;
@@ -171,15 +172,19 @@ export function transferStockAction(): WriteAction<TransferStockSlots> {
       };
     },
 
-    async submit(slots, ctx, tx, key) {
+    async submit(slots, ctx, tx) {
+      // The transfer exists from here on (requested, nothing moved); its job is keyed by it, so one
+      // transfer is one job and one booking (lifecycle.ts), however often it is confirmed.
+      const transfer = await requestTransfer(tx, slots, { jobId: null, actor: ctx.actor.id, actorName: ctx.actor.name });
       const { jobId } = await ctx.env.jobs.enqueue(tx, {
         skill: 'storage',
         action: 'storage.transfer_stock',
-        input: { ...slots },
-        idempotencyKey: key,
+        input: { ...slots, transfer },
+        idempotencyKey: transferKey(transfer),
         ...requestedInTurn(ctx),
         subject: { type: 'product', id: slots.sku },
       });
+      await attachTransferJob(tx, transfer, jobId);
       return {
         jobId,
         subject: { type: 'product', id: slots.sku },

@@ -1,0 +1,114 @@
+import type { IntentDecision } from '../intents/IntentClassifier.js';
+import { WRITE_INTENTS, type Entity } from '../types.js';
+import { findNegatedWrite, findOtherDepartment, findRejection, isPriceQuestion } from './cues.js';
+
+/**
+ * Per-write-intent minimum top probability, calibrated on the VALIDATION split by
+ * `training/eval/calibrate_write_guard.ts` and stored beside the model (`write_guard.json`).
+ */
+export type WriteThresholds = Readonly<Record<string, number>>;
+
+export interface GuardOptions {
+  /** Per-intent thresholds for write intents (absent intent: only the model's global rule applies). */
+  writeThresholds?: WriteThresholds;
+  /** Negated writes never start a write. Default true. */
+  negation?: boolean;
+  /** Rejections reach approve_order with decision=reject. Default true. */
+  decision?: boolean;
+  /** Other departments' requests are not our writes. Default true. */
+  otherDepartments?: boolean;
+}
+
+export interface GuardOutcome {
+  decision: IntentDecision;
+  /** Entities the guard adds (the `decision` slot). */
+  entities: Entity[];
+  /**
+   * Set when a negated write had a "…, just <question>" tail: the message without the negated
+   * phrase, which the caller classifies and uses when `acceptsReread` says so (else out_of_scope).
+   */
+  reclassify?: string;
+}
+
+const APPROVE = 'procurement.approve_order';
+const CANCEL = 'procurement.cancel_order';
+const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
+
+/** Reads a price question is mistaken for (the HS-code search reads "cost" as a product). */
+const PRICE_CONFUSED = new Set(['customs.classify_goods', 'storage.stock_level']);
+
+function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | 'price_question' | 'other_department', oos: string): IntentDecision {
+  const o = d.ranking.find((r) => r.intent === oos);
+  return { intent: oos, confidence: o?.confidence ?? 0, ranking: d.ranking, fallback: { reason, intent: d.intent, confidence: d.confidence } };
+}
+
+/**
+ * The rules a write intent must pass after the model (reads are never touched, except that a
+ * rejection turns a cancel into the decision intent):
+ * 1. a rejection cue with cancel/approve on top → approve_order + `decision=reject` entity;
+ * 2. a price question read as an HS-code search, a stock question or a write → out_of_scope;
+ * 3. a negated write ("don't order…") → out_of_scope, or the "just …" part's (read) intent;
+ * 4. another department's request ("invoice our customer…") → out_of_scope;
+ * 5. below the intent's calibrated threshold → out_of_scope (asking beats a wrong write).
+ */
+export function guardWrite(text: string, d: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
+  const out: GuardOutcome = { decision: d, entities: [] };
+  const rejection = options.decision !== false ? findRejection(text) : undefined;
+  const aboutOtherThings = entities.some((e) => e.type === 'shipment' || e.type === 'declaration');
+  // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
+  const topTwo = d.ranking.slice(0, 2).map((r) => r.intent);
+  const candidate = d.fallback?.intent ?? d.intent;
+  const orderish = entities.some((e) => e.type === 'purchase_order') || /\b(?:po|order|it|that|this)\b/i.test(text);
+  if (
+    rejection &&
+    !aboutOtherThings &&
+    (candidate === CANCEL ||
+      candidate === APPROVE ||
+      (isWrite(candidate) && topTwo.includes(APPROVE)) ||
+      (rejection.leading && orderish && candidate !== 'procurement.create_order'))
+  ) {
+    const approve = d.ranking.find((r) => r.intent === APPROVE)!;
+    out.decision = { intent: APPROVE, confidence: approve.confidence, ranking: d.ranking };
+    out.entities.push({
+      type: 'decision',
+      value: 'reject',
+      text: text.slice(rejection.start, rejection.end),
+      start: rejection.start,
+      end: rejection.end,
+    });
+    return out;
+  }
+  if ((isWrite(d.intent) || PRICE_CONFUSED.has(d.intent)) && isPriceQuestion(text)) {
+    out.decision = withheld(d, 'price_question', oos);
+    return out;
+  }
+  // Other departments' requests: never our write, and not our read either unless it names one of our records.
+  const ownRecord = entities.some((e) => e.type === 'purchase_order' || e.type === 'shipment' || e.type === 'declaration');
+  if (
+    options.otherDepartments !== false &&
+    d.intent !== oos &&
+    !d.intent.startsWith('assistant.') &&
+    (isWrite(d.intent) || !ownRecord) &&
+    findOtherDepartment(text)
+  ) {
+    out.decision = withheld(d, 'other_department', oos);
+    return out;
+  }
+  if (!isWrite(d.intent)) return out;
+  if (options.negation !== false) {
+    const negated = findNegatedWrite(text);
+    if (negated) {
+      out.decision = withheld(d, 'negated_write', oos);
+      if (negated.rest) out.reclassify = negated.without;
+      return out;
+    }
+  }
+  const min = options.writeThresholds?.[d.intent];
+  if (min !== undefined && d.confidence < min) out.decision = withheld(d, 'write_guard', oos);
+  return out;
+}
+
+/** The re-read of a negated write's remainder is used only when it is a read the rules let stand. */
+export function acceptsReread(text: string, intent: string, oos: string): boolean {
+  return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(text));
+}
