@@ -43,7 +43,7 @@ import { loadConfig } from '../src/config/config.js';
 import { execute } from '../src/db/sql.js';
 import { createLogger } from '../src/logger.js';
 import { writeLineChart } from './lib/charts.js';
-import { loadUtterances, ProcessMeter, quantile, ResourceMeter, round } from './lib/load.js';
+import { benchMessage, loadUtterances, ProcessMeter, quantile, ResourceMeter, round } from './lib/load.js';
 import { runOpenLoopBench } from './lib/openLoopBench.js';
 import { benchServerEnv, createBenchDatabase, startTsxChild, stopChild } from './lib/serverChild.js';
 
@@ -218,17 +218,7 @@ async function main(): Promise<void> {
         if (thinkMs > 0) await sleep(rnd() * thinkMs);
         for (let t = 0; t < turnsPer; t++) {
           if (thinkMs > 0 && t > 0) await sleep(thinkMs * (0.5 + rnd()));
-          const activity = {
-            type: 'message',
-            id: randomUUID(),
-            channelId: 'bench',
-            serviceUrl: receiver.serviceUrl,
-            conversation: { id: conversationId },
-            from: { id: `user-${c}`, name: `User ${c}` },
-            recipient: { id: 'bot', name: 'RPA Assistant' },
-            text: texts[next++ % texts.length],
-            timestamp: new Date().toISOString(),
-          };
+          const activity = benchMessage(receiver.serviceUrl, conversationId, { id: `user-${c}`, name: `User ${c}` }, texts[next++ % texts.length]);
           const ts = performance.now();
           try {
             const res = await fetch(`${baseUrl}/api/messages`, {

@@ -32,7 +32,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConnectorReceiver } from '../src/chat/connectorReceiver.js';
-import { loadUtterances, ProcessMeter, quantile, round } from './lib/load.js';
+import { benchMessage, loadUtterances, ProcessMeter, quantile, round } from './lib/load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHANNEL_PATIENCE_MS = 15_000;
@@ -310,17 +310,7 @@ async function main(): Promise<void> {
         Array.from({ length: clients }, async (_, c) => {
           const conversationId = `ovl-${name}-${runId}-${c}`;
           while (performance.now() < end) {
-            const activity = {
-              type: 'message',
-              id: randomUUID(),
-              channelId: 'bench',
-              serviceUrl: receiver.serviceUrl,
-              conversation: { id: conversationId },
-              from: { id: `user-${c}`, name: `User ${c}` },
-              recipient: { id: 'bot', name: 'RPA Assistant' },
-              text: texts[next++ % texts.length],
-              timestamp: new Date().toISOString(),
-            };
+            const activity = benchMessage(receiver.serviceUrl, conversationId, { id: `user-${c}`, name: `User ${c}` }, texts[next++ % texts.length]);
             let answer: Answer;
             try {
               answer = await postJson(agent, messagesUrl, JSON.stringify(activity), {}, () => (staleRetries += 1));

@@ -1,7 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+
+/** One user message as a Bot Framework channel posts it, for the load generators. */
+export function benchMessage(serviceUrl: string, conversationId: string, from: { id: string; name: string }, text: string | undefined) {
+  return {
+    type: 'message',
+    id: randomUUID(),
+    channelId: 'bench',
+    serviceUrl,
+    conversation: { id: conversationId },
+    from,
+    recipient: { id: 'bot', name: 'RPA Assistant' },
+    text,
+    timestamp: new Date().toISOString(),
+  };
+}
 
 export const quantile = (sorted: readonly number[], q: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;

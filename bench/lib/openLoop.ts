@@ -9,11 +9,10 @@
  * declaration, receive or transfer stock) is followed in the same conversation by a "yes" once
  * its turn has answered — the confirmation takes one of the schedule's later arrivals.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { quantile } from './load.js';
+import { benchMessage, quantile } from './load.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
 
 const WRITE_INTENTS = new Set([
@@ -139,17 +138,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       if (write) writes++;
     }
     busy.add(conversationId);
-    const activity = {
-      type: 'message',
-      id: randomUUID(),
-      channelId: 'bench',
-      serviceUrl: o.serviceUrl,
-      conversation: { id: conversationId },
-      from: { id: `user-${conversationId}`, name: 'Bench User' },
-      recipient: { id: 'bot', name: 'RPA Assistant' },
-      text,
-      timestamp: new Date().toISOString(),
-    };
+    const activity = benchMessage(o.serviceUrl, conversationId, { id: `user-${conversationId}`, name: 'Bench User' }, text);
     lags.push(performance.now() - scheduledAt);
     try {
       const res = await fetch(o.url, {
