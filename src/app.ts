@@ -100,14 +100,11 @@ async function startOnDatabase(config: AppConfig, options: StartOptions, logger:
   await masterData.get();
   const roles = new RoleDirectory(config.roles);
   const settings = { approvalThreshold: config.procurement.approvalThreshold, currency: 'USD' };
-  // The job system is built from the registry's handlers; handlers that start jobs reach it late.
-  // eslint-disable-next-line prefer-const
-  let jobs: JobSystem | undefined;
-  const registry = createSkillRegistry({ settings, roles, jobs: () => jobs });
+  const registry = createSkillRegistry({ settings, roles });
   let baseUrl = config.automation.publicBaseUrl ?? '';
   let jobsStarted = false;
   const traceMaintenance = new TraceMaintenance(db.dataSource, { retentionDays: config.traceRetentionDays, logger });
-  jobs = new JobSystem({
+  const jobs = new JobSystem({
     dataSource: db.dataSource,
     logger,
     config: config.automation,

@@ -5,7 +5,6 @@ import { SkillRegistry } from './registry.js';
 import { storageSkill } from './storage/index.js';
 import type { RoleDirectory } from './roles.js';
 import type { SkillSettings } from './types.js';
-import type { JobSubmitter } from '../jobs/types.js';
 
 export { SkillRegistry, toolNameOf } from './registry.js';
 export { RoleDirectory } from './roles.js';
@@ -20,8 +19,6 @@ export * from './types.js';
 export function createSkillRegistry(deps: {
   settings: SkillSettings;
   roles: RoleDirectory;
-  /** The job system, for job handlers that start other jobs (bound late: it is built from the handlers). */
-  jobs?: () => JobSubmitter | undefined;
 }): SkillRegistry {
   return new SkillRegistry([procurementSkill(deps), customsSkill(), storageSkill(), automationSkill()]);
 }
