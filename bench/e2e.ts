@@ -27,6 +27,8 @@
  * minimal echo bot (bench/echoBot.ts) as a floor — see bench/lib/openLoopBench.ts.
  *   npm run bench:e2e -- --rate 100 --seconds 60 --pg --json [--env ADMISSION_MAX_INFLIGHT=64 …]
  *   npm run bench:e2e -- --sweep 25,50,100,150,200 --seconds 30 --pg
+ *   --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR   node options for the server child (profiling)
+ *   --count-statements   per-statement calls and bytes per turn (bench/lib/pgStatementCounter.mjs)
  */
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -109,6 +111,8 @@ async function main(): Promise<void> {
       'warm-seconds': { type: 'string' },
       users: { type: 'string' },
       env: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
+      'count-statements': { type: 'boolean', default: false },
       'skip-floor': { type: 'boolean', default: false },
     },
   });
@@ -131,6 +135,8 @@ async function main(): Promise<void> {
           return [kv.slice(0, eq), kv.slice(eq + 1)];
         }),
       ),
+      serverNodeArgs: values['node-arg'] ?? [],
+      countStatements: values['count-statements'],
       floor: !values['skip-floor'],
       json: values.json,
       tag: values.tag,

@@ -1,20 +1,28 @@
 /**
  * The dashboard's and the trace API's queries on a big turn_traces, before and after daily
- * partitioning, in one run on one server (docs/notes/scaleout.md).
+ * partitioning and with the rollups, in one run on one server (docs/notes/scaleout.md,
+ * docs/notes/rollups.md).
  *
- *   npm run bench:traces -- [--rows 10000000] [--days 30] [--runs 5] [--url postgres://postgres@127.0.0.1:5432/postgres] [--keep]
+ *   npm run bench:traces -- [--rows 10000000] [--days 30] [--runs 5] [--url postgres://postgres@127.0.0.1:5432/postgres] [--keep] [--no-plain]
  *
  * Creates a scratch database `bench_traces` (dropped at the end unless --keep) with two schemas:
  * `plain` (turn_traces as before migration 1797600000000: one table, PK turn_id) and `part` (the
  * partitioned table), the same rows in both (generate_series, spread evenly over --days up to now).
- * Each query runs once to warm up, then --runs times; the median is reported.
+ * In `part` the rollup tables (migration 1797700000000) are created and the whole backlog rolled up
+ * as the worker's first pass would (timed), then one day re-rolled and one steady-state pass (timed).
+ * Each query runs once to warm up, then --runs times; the median is reported for the plain table
+ * (skipped with --no-plain), the partitioned table on raw rows (`rollups: false`, the code before
+ * the rollups) and the partitioned table with the rollups, one query after the other.
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { channelThroughput, dashboardRange, intentMix, latencySeries, overview } from '../src/bot/dashboard/queries.js';
+import { TraceRollups1797700000000 } from '../migrations/1797700000000-TraceRollups.js';
+import { channelThroughput, dashboardRange, intentMix, latencySeries, overview, type QueryOptions } from '../src/bot/dashboard/queries.js';
 import { createDataSource } from '../src/db/dataSource.js';
 import { silentLog } from '../src/db/log.js';
+import { execute } from '../src/db/sql.js';
+import { rollUpTraces } from '../src/tracing/rollups.js';
 import { recentTraces, traceSummary } from '../src/tracing/traceQueries.js';
 
 const { values } = parseArgs({
@@ -24,6 +32,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     url: { type: 'string', default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     keep: { type: 'boolean', default: false },
+    'no-plain': { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(values.rows);
@@ -94,7 +103,7 @@ async function load(client: pg.Client, nowMs: number): Promise<void> {
   await timed('ANALYZE', () => client.query(`ANALYZE plain.turn_traces; ANALYZE part.turn_traces`));
 }
 
-type Query = [name: string, run: (ds: DataSource) => Promise<unknown>];
+type Query = [name: string, run: (ds: DataSource, options: QueryOptions) => Promise<unknown>];
 
 function queries(now: Date): Query[] {
   const H = 3_600_000;
@@ -102,22 +111,66 @@ function queries(now: Date): Query[] {
     ['recentTraces(50)', (ds) => recentTraces(ds, 50)],
     ['traceSummary(15 min)', (ds) => traceSummary(ds, 15 * 60_000, { now })],
     ['traceSummary(24 h)', (ds) => traceSummary(ds, 24 * H, { now })],
-    ['dashboard overview(1 h)', (ds) => overview(ds, dashboardRange(H, now))],
-    ['dashboard overview(24 h)', (ds) => overview(ds, dashboardRange(24 * H, now))],
-    ['dashboard overview(7 d)', (ds) => overview(ds, dashboardRange(7 * 24 * H, now))],
-    ['dashboard latencySeries(24 h)', (ds) => latencySeries(ds, dashboardRange(24 * H, now))],
-    ['dashboard channelThroughput(24 h)', (ds) => channelThroughput(ds, dashboardRange(24 * H, now))],
-    ['dashboard intentMix(24 h)', (ds) => intentMix(ds, dashboardRange(24 * H, now))],
-    ['dashboard intentMix(7 d)', (ds) => intentMix(ds, dashboardRange(7 * 24 * H, now))],
+    ['dashboard overview(1 h)', (ds, o) => overview(ds, dashboardRange(H, now), o)],
+    ['dashboard overview(24 h)', (ds, o) => overview(ds, dashboardRange(24 * H, now), o)],
+    ['dashboard overview(7 d)', (ds, o) => overview(ds, dashboardRange(7 * 24 * H, now), o)],
+    ['dashboard latencySeries(1 h)', (ds, o) => latencySeries(ds, dashboardRange(H, now), o)],
+    ['dashboard latencySeries(24 h)', (ds, o) => latencySeries(ds, dashboardRange(24 * H, now), o)],
+    ['dashboard latencySeries(7 d)', (ds, o) => latencySeries(ds, dashboardRange(7 * 24 * H, now), o)],
+    ['dashboard channelThroughput(24 h)', (ds, o) => channelThroughput(ds, dashboardRange(24 * H, now), o)],
+    ['dashboard channelThroughput(7 d)', (ds, o) => channelThroughput(ds, dashboardRange(7 * 24 * H, now), o)],
+    ['dashboard intentMix(24 h)', (ds, o) => intentMix(ds, dashboardRange(24 * H, now), 15, o)],
+    ['dashboard intentMix(7 d)', (ds, o) => intentMix(ds, dashboardRange(7 * 24 * H, now), 15, o)],
   ];
 }
 
-async function measure(ds: DataSource, run: Query[1]): Promise<number> {
-  await run(ds);
+/** Rollup tables in `part`, the first pass over the whole backlog, one day re-rolled, one steady-state pass. */
+async function rollUpBacklog(part: DataSource, now: Date) {
+  const runner = part.createQueryRunner();
+  try {
+    await new TraceRollups1797700000000().up(runner);
+  } finally {
+    await runner.release();
+  }
+  const t0 = performance.now();
+  const backlog = await rollUpTraces(part, { retentionDays: 0, now });
+  const backlogS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await rollUpTraces(part, { retentionDays: 0, now, lookbackMs: DAY });
+  const dayS = (performance.now() - t1) / 1000;
+  const t2 = performance.now();
+  await rollUpTraces(part, { retentionDays: 0, now });
+  const passMs = performance.now() - t2;
+  const { rows } = await execute<{ rollup_rows: number; stage_rows: number; total_rows: number; size: string }>(
+    part,
+    `SELECT (SELECT count(*)::int FROM turn_rollups) AS rollup_rows, (SELECT count(*)::int FROM turn_stage_rollups) AS stage_rows,
+            (SELECT count(*)::int FROM turn_total_rollups) AS total_rows,
+            pg_size_pretty(pg_total_relation_size('turn_rollups') + pg_total_relation_size('turn_stage_rollups')
+                           + pg_total_relation_size('turn_total_rollups')) AS size`,
+  );
+  const out = {
+    backlogS: Math.round(backlogS * 10) / 10,
+    transactions: backlog.transactions,
+    dayS: Math.round(dayS * 10) / 10,
+    passMs: Math.round(passMs),
+    rollupRows: rows[0]!.rollup_rows,
+    stageRows: rows[0]!.stage_rows,
+    totalRows: rows[0]!.total_rows,
+    size: rows[0]!.size,
+  };
+  console.log(
+    `  rollups: first pass over the backlog ${out.backlogS} s (${out.transactions} transactions), one day re-rolled ${out.dayS} s, ` +
+      `a 5-minute pass ${out.passMs} ms; ${out.rollupRows.toLocaleString('en')} + ${out.stageRows.toLocaleString('en')} + ${out.totalRows.toLocaleString('en')} rows, ${out.size}`,
+  );
+  return out;
+}
+
+async function measure(ds: DataSource, run: Query[1], options: QueryOptions): Promise<number> {
+  await run(ds, options);
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    await run(ds);
+    await run(ds, options);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -146,14 +199,19 @@ async function main(): Promise<void> {
     sources.push(plain, part);
     await Promise.all(sources.map((s) => s.initialize()));
     const now = new Date(nowMs);
-    const results: { query: string; plainMs: number; partitionedMs: number }[] = [];
+    const rollup = await rollUpBacklog(part, now);
+    const results: { query: string; plainMs: number | null; partitionedMs: number; rollupsMs: number }[] = [];
+    const round = (ms: number) => Math.round(ms * 10) / 10;
     for (const [name, run] of queries(now)) {
-      const plainMs = await measure(plain, run);
-      const partitionedMs = await measure(part, run);
-      results.push({ query: name, plainMs: Math.round(plainMs * 10) / 10, partitionedMs: Math.round(partitionedMs * 10) / 10 });
-      console.log(`  ${name.padEnd(36)} plain ${plainMs.toFixed(1).padStart(9)} ms   partitioned ${partitionedMs.toFixed(1).padStart(9)} ms`);
+      const plainMs = values['no-plain'] ? null : await measure(plain, run, { rollups: false });
+      const partitionedMs = await measure(part, run, { rollups: false });
+      const rollupsMs = await measure(part, run, { rollups: true });
+      results.push({ query: name, plainMs: plainMs === null ? null : round(plainMs), partitionedMs: round(partitionedMs), rollupsMs: round(rollupsMs) });
+      console.log(
+        `  ${name.padEnd(36)} plain ${(plainMs?.toFixed(1) ?? '-').padStart(9)} ms   partitioned ${partitionedMs.toFixed(1).padStart(9)} ms   + rollups ${rollupsMs.toFixed(1).padStart(9)} ms`,
+      );
     }
-    console.log(JSON.stringify({ rows: ROWS, days: DAYS, runs: RUNS, at: new Date().toISOString(), results }));
+    console.log(JSON.stringify({ rows: ROWS, days: DAYS, runs: RUNS, at: new Date().toISOString(), rollup, results }));
   } finally {
     await Promise.allSettled(sources.filter((s) => s.isInitialized).map((s) => s.destroy()));
     await client.end();

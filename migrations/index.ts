@@ -12,6 +12,8 @@ import { StockTransferLifecycle1797100000000 } from './1797100000000-StockTransf
 import { CardNonces1797250000000 } from './1797250000000-CardNonces.js';
 import { JobLeases1797300000000 } from './1797300000000-JobLeases.js';
 import { TracePartitions1797600000000 } from './1797600000000-TracePartitions.js';
+import { TraceRollups1797700000000 } from './1797700000000-TraceRollups.js';
+import { WebchatDirectLine1797750000000 } from './1797750000000-WebchatDirectLine.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob loading) so the set is the same under
@@ -31,4 +33,6 @@ export const migrations: Array<new () => MigrationInterface> = [
   CardNonces1797250000000,
   JobLeases1797300000000,
   TracePartitions1797600000000,
+  TraceRollups1797700000000,
+  WebchatDirectLine1797750000000,
 ];

@@ -113,6 +113,7 @@ async function startOnDatabase(config: AppConfig, options: StartOptions, logger:
     connector: options.connector,
     // Idle workers of other instances start a job at once (LISTEN/NOTIFY; PostgreSQL server only).
     crossProcessWakeups: db.mode === 'postgres',
+    sessionUrl: db.mode === 'postgres' ? db.sessionUrl : undefined,
     // Expired card nonces are refused anyway; drop them hourly so the table stays small.
     maintenance: [{ name: 'card nonces', everyMs: 3_600_000, run: () => new CardNonceStore(db.dataSource).prune() }],
   });

@@ -16,7 +16,7 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +43,10 @@ export interface OpenLoopBenchOptions {
   modelDir: string;
   /** Extra environment for the server child (e.g. ADMISSION_MAX_INFLIGHT=64). */
   serverEnv: Record<string, string>;
+  /** Extra node options for the server child (e.g. `--cpu-prof`). */
+  serverNodeArgs?: string[];
+  /** Count the server's statements per text (bench/lib/pgStatementCounter.mjs), reported per turn. */
+  countStatements?: boolean;
   floor: boolean;
   json: boolean;
   tag?: string;
@@ -72,6 +76,51 @@ export interface LevelRow extends OpenLoopResult {
   replies: number;
   /** false where traces were counted from a time window of /api/traces/summary (embedded database). */
   traces_exact: boolean | null;
+  /** With --count-statements: each statement's calls and bytes (sent + received) per answered turn. */
+  statements_per_turn?: StatementRate[];
+}
+
+interface StatementCount {
+  calls: number;
+  paramBytes: number;
+  resultBytes: number;
+  rows: number;
+}
+
+interface StatementRate {
+  statement: string;
+  calls_per_turn: number;
+  bytes_per_turn: number;
+}
+
+/** Asks the server child's statement counter for a snapshot (SIGUSR2) and reads it. */
+async function statementSnapshot(child: ChildProcess, base: string): Promise<Record<string, StatementCount>> {
+  statementSnapshots.set(base, (statementSnapshots.get(base) ?? 0) + 1);
+  const file = `${base}.${statementSnapshots.get(base)}.json`;
+  child.kill('SIGUSR2');
+  for (let waited = 0; waited < 5_000; waited += 50) {
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Record<string, StatementCount>;
+      } catch {
+        // still being written
+      }
+    }
+    await sleep(50);
+  }
+  throw new Error(`no statement snapshot from the server child (${file})`);
+}
+const statementSnapshots = new Map<string, number>();
+
+function statementsPerTurn(before: Record<string, StatementCount>, after: Record<string, StatementCount>, turns: number): StatementRate[] {
+  const n = Math.max(1, turns);
+  return Object.entries(after)
+    .map(([statement, a]) => {
+      const b = before[statement] ?? { calls: 0, paramBytes: 0, resultBytes: 0, rows: 0 };
+      return { statement, calls_per_turn: (a.calls - b.calls) / n, bytes_per_turn: (a.paramBytes + a.resultBytes - b.paramBytes - b.resultBytes) / n };
+    })
+    .filter((s) => s.calls_per_turn > 0)
+    .sort((x, y) => y.calls_per_turn - x.calls_per_turn);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,8 +143,14 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
 
   try {
     const env = { ...benchServerEnv({ dataDir, databaseUrl: database?.url, modelDir: o.modelDir, adminToken }), ...o.serverEnv };
+    const nodeArgs = [...(o.serverNodeArgs ?? [])];
+    const countsBase = o.countStatements ? path.join(dataDir, 'pg-statements') : undefined;
+    if (countsBase) {
+      env.PG_STATEMENT_COUNTS = countsBase;
+      nodeArgs.push('--import', path.join(o.root, 'bench/lib/pgStatementCounter.mjs'));
+    }
     const t0 = performance.now();
-    const server = await startTsxChild(path.join(o.root, 'src/main.ts'), o.root, env);
+    const server = await startTsxChild(path.join(o.root, 'src/main.ts'), o.root, env, nodeArgs);
     targets.push({ name: 'server', ...server, url: `${server.baseUrl}/api/messages`, headers: { authorization: `Bearer ${adminToken}` } });
     log(
       `server: child ${server.child.pid} on ${server.baseUrl}, ${database ? 'PostgreSQL (temporary database)' : 'embedded database'}, ` +
@@ -158,11 +213,17 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
         const x0 = measureDb ? await xacts() : 0;
         const tx0 = performance.now();
         const own0 = ownQueries;
+        const counted = countsBase && t.name === 'server' ? await statementSnapshot(t.child, countsBase) : undefined;
         const meter = new ProcessMeter(t.child.pid!);
         const r = await openLoop({ ...common, seconds: o.seconds, prefix, seed: rate });
         // The turn's deferred work (trace writes) belongs to its cost: a second to drain, for both targets.
         await sleep(1000);
         const usage = meter.stop();
+        const statements = counted ? statementsPerTurn(counted, await statementSnapshot(t.child, countsBase!), r.turns) : undefined;
+        if (statements) {
+          log(`statements per turn (pg driver, ${r.turns} turns):`);
+          for (const s of statements) log(`  ${String(round(s.calls_per_turn, 3)).padStart(6)}  ${String(Math.round(s.bytes_per_turn)).padStart(6)} B  ${s.statement}`);
+        }
         const replies = receiver.received.filter((a) => a.conversationId.startsWith(prefix)).length;
         receiver.received.length = 0;
         const traces = t.name === 'server' ? await countTraces(prefix, r.turns, r.seconds + 1) : undefined;
@@ -183,6 +244,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
           rss_mb: usage.peakRssMb,
           db_round_trips_per_turn: dbPerTurn,
           replies,
+          ...(statements ? { statements_per_turn: statements } : {}),
           traces_saved: traces?.n ?? null,
           traces_exact: traces?.exact ?? null,
         };

@@ -37,14 +37,16 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** Starts `node --import tsx <entry>` on a free loopback port and waits for /readyz. */
+/** Starts `node --import tsx [nodeArgs] <entry>` on a free loopback port and waits for /readyz. */
 export async function startTsxChild(
   entry: string,
   cwd: string,
   env: Record<string, string>,
+  /** Extra node options for the child (e.g. `--cpu-prof`), after the tsx loader. */
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, entry], {
     cwd,
     env: { ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],

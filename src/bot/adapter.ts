@@ -1,4 +1,4 @@
-import { AuthenticationConstants } from 'botframework-connector';
+import { AuthenticationConstants, type AuthenticateRequestResult, type ClaimsIdentity, type UserTokenClient } from 'botframework-connector';
 import {
   type Activity,
   type BotAdapter,
@@ -15,6 +15,7 @@ import { currentTrace } from '../tracing/turnTrace.js';
 import { RetryingBotFrameworkAuthentication } from './teams/connectorRetry.js';
 import { teamsFormatting } from './teams/formatting.js';
 import { isPoolTimeout } from '../db/errors.js';
+import { ConnectorClientCache } from './connectorClientCache.js';
 
 const POOL_BUSY_TEXT = "I'm busy right now and couldn't finish that. Please try again in a moment.";
 
@@ -28,6 +29,20 @@ export class AssistantAdapter extends CloudAdapter {
     logic: (context: TurnContext) => Promise<void>,
   ): Promise<InvokeResponse | undefined> {
     return this.processActivity(authHeader, activity, logic);
+  }
+}
+
+/** Our authentication, whose per-request connector and user-token clients are built once and reused (connectorClientCache.ts). */
+class CachingBotFrameworkAuthentication extends RetryingBotFrameworkAuthentication {
+  readonly clients = new ConnectorClientCache();
+
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: this.clients.factoryFor(result.connectorFactory, result.claimsIdentity) } : result;
+  }
+
+  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return this.clients.userTokenClient(claimsIdentity, () => super.createUserTokenClient(claimsIdentity));
   }
 }
 
@@ -59,7 +74,7 @@ export function createAdapter(config: AppConfig, logger: Logger): AssistantAdapt
   };
   const credentials = new ConfigurationServiceClientCredentialFactory(settings);
   // Connector calls retry 429/412/502/504 with backoff, jitter and Retry-After (teams/connectorRetry.ts).
-  const auth = new RetryingBotFrameworkAuthentication(settings, credentials, bot.sendRetry ?? DEFAULT_SEND_RETRY, logger);
+  const auth = new CachingBotFrameworkAuthentication(settings, credentials, bot.sendRetry ?? DEFAULT_SEND_RETRY, logger);
   const adapter = new AssistantAdapter(auth);
 
   instrumentAdapter(adapter, logger);

@@ -22,7 +22,7 @@ import { createConversationLock } from './state/conversationLock.js';
 import { CardNonceStore } from './cards/cardNonces.js';
 import type { BotSkills } from './bots/AssistantBot.js';
 import { ConversationReferenceStore } from './proactive/conversationReferences.js';
-import { createProactiveNotifier } from './proactive/notifier.js';
+import { createProactiveNotifier, type ProactiveChannel } from './proactive/notifier.js';
 import { createCallbackHandler } from '../jobs/callbackRoute.js';
 import type { JobSystem } from '../jobs/JobSystem.js';
 import { createSlackChannel } from './slack/channel.js';
@@ -70,7 +70,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     recognizer: deps.recognizer,
     skills: deps.skills ? { ...deps.skills, references } : undefined,
     // Turns of one conversation one at a time, across every process on the same PostgreSQL.
-    turnLock: createConversationLock({ timeoutMs: config.bot.turnLockTimeoutMs ?? 5_000, postgresUrl: config.database.mode === 'postgres' ? config.database.url : undefined, logger }),
+    turnLock: createConversationLock({ timeoutMs: config.bot.turnLockTimeoutMs ?? 5_000, postgresUrl: config.database.mode === 'postgres' ? (config.database.sessionUrl ?? config.database.url) : undefined, logger }),
     // Inbound files (files/inbound.ts): Teams links from the Teams file hosts; a channel's own file store
     // (same origin as its serviceUrl) on loopback only when replies may go there too, or it is this server (web chat).
     files: {
@@ -111,6 +111,8 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   const isOperator = createOperatorGuard(config, sessions);
   const routes: RouteInstaller[] = [createDashboardRoutes({ config, dataSource: deps.dataSource, isOperator, sessions, admission: deps.admission }), fileLinks.install];
   const jobs = deps.jobs;
+  // Channels that deliver their own proactive messages (Slack; web chat, added below once created).
+  const proactiveChannels: ProactiveChannel[] = slack ? [slack.proactive] : [];
   if (jobs) {
     // Job notifications reach users through the same adapter (continueConversationAsync), with
     // the same serviceUrl allow-list when auth is off.
@@ -121,7 +123,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
         references,
         serviceUrlPolicy,
         logger,
-        channels: slack ? [slack.proactive] : undefined,
+        channels: proactiveChannels,
         nonces: new CardNonceStore(deps.dataSource),
       }),
     );
@@ -145,6 +147,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     const webchat = createWebchatChannel({
       config,
       logger,
+      dataSource: deps.dataSource,
       runTurn: createTurnRunner({
         adapter: createAdapter({ ...config, bot: { appType: config.bot.appType, authEnabled: false } }, logger),
         bot,
@@ -159,6 +162,8 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
       options: deps.webchat,
     });
     routes.push(webchat.install);
+    // Web chat conversations are in the database: a notification is written there from any process.
+    proactiveChannels.push(webchat.proactive);
   }
   const server = createHttpServer({
     logger,

@@ -20,6 +20,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().url().optional(),
+  /** Session-bound connections (turn locks, LISTEN, migration lock) when DATABASE_URL is a transaction pooler. */
+  DATABASE_SESSION_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   MicrosoftAppId: z.string().optional(),
   MicrosoftAppPassword: z.string().optional(),
@@ -124,7 +126,12 @@ export const ENV_KEYS = Object.keys(envSchema.shape);
 export interface AppConfig {
   port: number;
   host: string;
-  database: { mode: 'embedded'; dataDir: string } | { mode: 'postgres'; url: string };
+  /**
+   * `sessionUrl` (DATABASE_SESSION_URL): where the connections that must stay one PostgreSQL session
+   * go (advisory turn locks, LISTEN, the migration lock) when `url` is a transaction-mode pooler
+   * (PgBouncer); unset: `url`.
+   */
+  database: { mode: 'embedded'; dataDir: string } | { mode: 'postgres'; url: string; sessionUrl?: string };
   bot: {
     appId?: string;
     appPassword?: string;
@@ -299,6 +306,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   if (env.INFERENCE_BACKEND === 'remote' && !env.INFERENCE_URL) {
     throw new ConfigError(['INFERENCE_URL: required when INFERENCE_BACKEND is remote']);
   }
+  if (env.DATABASE_SESSION_URL && !env.DATABASE_URL) {
+    throw new ConfigError(['DATABASE_SESSION_URL: needs DATABASE_URL (it only moves the session-bound connections of a PostgreSQL server)']);
+  }
   // The embedded database lives inside one process: a split web/worker pair needs a server.
   if (env.ROLE !== 'all' && !env.DATABASE_URL) {
     throw new ConfigError([`ROLE: ${env.ROLE} needs DATABASE_URL (the embedded database serves one process; use ROLE=all)`]);
@@ -312,7 +322,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: env.PORT,
     host: env.HOST,
-    database: env.DATABASE_URL ? { mode: 'postgres', url: env.DATABASE_URL } : { mode: 'embedded', dataDir: env.DATA_DIR },
+    database: env.DATABASE_URL
+      ? { mode: 'postgres', url: env.DATABASE_URL, ...(env.DATABASE_SESSION_URL ? { sessionUrl: env.DATABASE_SESSION_URL } : {}) }
+      : { mode: 'embedded', dataDir: env.DATA_DIR },
     bot: {
       appId: env.MicrosoftAppId,
       appPassword: env.MicrosoftAppPassword,

@@ -24,6 +24,11 @@ export interface Database {
   readonly mode: 'embedded' | 'postgres';
   /** Connection string the pool uses (may contain a password: log `displayUrl` instead). */
   readonly url: string;
+  /**
+   * Connection string for session-bound connections (advisory turn locks, LISTEN, the migration
+   * lock): DATABASE_SESSION_URL when the pool's `url` is a transaction-mode pooler, else `url`.
+   */
+  readonly sessionUrl: string;
   /** `url` with any password replaced by `***`. */
   readonly displayUrl: string;
   /** The in-process server, in embedded mode (tests use it to take the database away). */
@@ -51,14 +56,17 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
   let embedded: EmbeddedPostgres | undefined;
   let url: string;
   let poolSize: number;
+  let sessionUrl: string;
   if (config.mode === 'embedded') {
     embedded = new EmbeddedPostgres({ dataDir: embeddedDataDir(config.dataDir), logger: log });
     await embedded.start();
     url = embedded.url;
     poolSize = 1;
+    sessionUrl = url;
   } else {
     url = config.url;
     poolSize = options.poolSize ?? 10;
+    sessionUrl = config.sessionUrl ?? url;
   }
 
   const dataSource = createDataSource(url, { poolSize, logger: log, connectTimeoutMs: options.connectTimeoutMs });
@@ -68,7 +76,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
       throw config.mode === 'postgres' ? new DatabaseStartError(redactUrl(url), err) : err;
     });
     if (options.migrate ?? true) {
-      await runMigrations(dataSource, { logger: log, lockUrl: config.mode === 'postgres' ? url : undefined });
+      await runMigrations(dataSource, { logger: log, lockUrl: config.mode === 'postgres' ? sessionUrl : undefined });
     }
   } catch (err) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});
@@ -84,6 +92,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
     dataSource,
     mode: config.mode,
     url,
+    sessionUrl,
     displayUrl,
     embedded,
     ping: (timeoutMs = 2_000) => ping(dataSource, timeoutMs),

@@ -49,7 +49,7 @@ export async function migrate(config: DatabaseConfig, options: { logger?: Log } 
   try {
     return await runMigrations(db.dataSource, {
       logger: options.logger,
-      lockUrl: db.mode === 'postgres' ? db.url : undefined,
+      lockUrl: db.mode === 'postgres' ? db.sessionUrl : undefined,
     });
   } finally {
     await db.close();

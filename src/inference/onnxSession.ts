@@ -122,6 +122,18 @@ export class OnnxClassifierSession implements LogitsRunner {
 
   /** Runs an already padded batch. */
   async runBatch(batch: EncodedBatch): Promise<LogitsResult> {
+    const out = await this.runBatchFlat(batch);
+    const { data, cols } = out;
+    const logits: Float32Array[] = [];
+    for (let r = 0; r < out.batchSize; r++) logits.push(data.slice(r * cols, (r + 1) * cols));
+    return { logits, numLabels: cols, batchSize: out.batchSize, seqLen: out.seqLen, timings: { padMs: 0, inferenceMs: out.inferenceMs } };
+  }
+
+  /**
+   * Runs an already padded batch and returns the logits as one row-major [batchSize, cols] array
+   * of its own (no per-row copies: a worker transfers it to the pool as it is).
+   */
+  async runBatchFlat(batch: EncodedBatch): Promise<{ data: Float32Array; cols: number; batchSize: number; seqLen: number; inferenceMs: number }> {
     if (this.closed) throw new Error('OnnxClassifierSession is closed');
     const dims = [batch.batchSize, batch.seqLen];
     const feeds = {
@@ -139,16 +151,10 @@ export class OnnxClassifierSession implements LogitsRunner {
       throw new Error(`expected logits of shape [${batch.batchSize}, labels], got [${out.dims.join(', ')}]`);
     }
     this.declaredLabels ??= cols;
-    const data = out.data as Float32Array;
-    const logits: Float32Array[] = [];
-    for (let r = 0; r < rows; r++) logits.push(data.slice(r * cols, (r + 1) * cols));
-    return {
-      logits,
-      numLabels: cols,
-      batchSize: batch.batchSize,
-      seqLen: batch.seqLen,
-      timings: { padMs: 0, inferenceMs },
-    };
+    const raw = out.data as Float32Array;
+    // A view of exactly [rows, cols] in a buffer of its own (transferable without copying more).
+    const data = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice(0, rows * cols);
+    return { data, cols, batchSize: batch.batchSize, seqLen: batch.seqLen, inferenceMs };
   }
 
   async close(): Promise<void> {

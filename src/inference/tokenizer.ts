@@ -8,6 +8,10 @@ const GPT2_PRETOKENIZE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\
 const DIRECT_ENCODE_CHARS = 4096;
 /** Longer texts are encoded in segments of whole pre-tokenizer chunks of about this size. */
 const SEGMENT_CHARS = 1024;
+/** Pre-tokenizer chunks (words) up to this length are remembered with their ids... */
+const CACHED_CHUNK_CHARS = 48;
+/** ...up to this many of them (then the cache starts over: bounded memory whatever users type). */
+const CHUNK_CACHE_ENTRIES = 50_000;
 
 function safeCut(text: string, index: number): number {
   const code = text.charCodeAt(index - 1);
@@ -62,6 +66,12 @@ export class GptTokenizer {
   private readonly tokenizer: Tokenizer;
   readonly maxLength: number;
   readonly padTokenId: number;
+  /**
+   * Ids of pre-tokenizer chunks seen before. Byte-level BPE encodes each chunk on its own, so the
+   * ids of a text are its chunks' ids end to end; chat messages reuse few words, and a whole
+   * `Tokenizer.encode` call (an Encoding with offsets, masks, …) costs ~10× a lookup per word.
+   */
+  private readonly chunkIds = new Map<string, readonly number[]>();
 
   constructor(tokenizerJson: Record<string, unknown>, options: GptTokenizerOptions) {
     if (!Number.isInteger(options.maxLength) || options.maxLength < 1) {
@@ -106,7 +116,7 @@ export class GptTokenizer {
    */
   encode(text: string): number[] {
     const direct = Math.min(DIRECT_ENCODE_CHARS, Math.max(256, this.maxLength * 8));
-    if (text.length <= direct) return this.truncate(this.encodeFull(text));
+    if (text.length <= direct) return this.encodeByChunks(text);
     const ids: number[] = [];
     let segStart = 0;
     const flush = (end: number): void => {
@@ -138,6 +148,25 @@ export class GptTokenizer {
       }
     }
     if (ids.length < this.maxLength) flush(text.length);
+    return this.truncate(ids);
+  }
+
+  /** Short text, chunk by chunk through the word cache, stopping once the window is full. */
+  private encodeByChunks(text: string): number[] {
+    const ids: number[] = [];
+    for (const m of text.matchAll(GPT2_PRETOKENIZE)) {
+      const chunk = m[0];
+      let part = chunk.length <= CACHED_CHUNK_CHARS ? this.chunkIds.get(chunk) : undefined;
+      if (part === undefined) {
+        part = this.encodeFull(chunk);
+        if (chunk.length <= CACHED_CHUNK_CHARS) {
+          if (this.chunkIds.size >= CHUNK_CACHE_ENTRIES) this.chunkIds.clear();
+          this.chunkIds.set(chunk, part);
+        }
+      }
+      for (const id of part) ids.push(id);
+      if (ids.length >= this.maxLength) break;
+    }
     return this.truncate(ids);
   }
 

@@ -4,6 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { AutomationConfig } from '../config/config.js';
 import type { Log } from '../db/log.js';
 import { errorMessage, isConnectionError } from '../db/errors.js';
+import { sessionClientConfig } from '../db/session.js';
 import { execute } from '../db/sql.js';
 import { SupplierSimulator, type SimulatedReply } from './connectors/simulator.js';
 import { PermanentConnectorError, type Connector } from './connectors/types.js';
@@ -63,6 +64,8 @@ export interface JobSystemOptions {
    * only: it takes one more connection, which the embedded database does not have.
    */
   crossProcessWakeups?: boolean;
+  /** Where the LISTEN connection goes when the pool is a transaction pooler (DATABASE_SESSION_URL); default: the pool's server. */
+  sessionUrl?: string;
   /**
    * Housekeeping run from the recovery tick, each at most once per `everyMs` per process (first
    * at start): e.g. pruning expired card nonces hourly. A failing task is logged and tried again
@@ -152,7 +155,7 @@ export class JobSystem implements JobSubmitter {
     this.boss.on('error', (err) => this.log.warn({ err }, 'pg-boss error'));
     this.leases = new WorkerLeases(options.dataSource, this.timings.staleAfterMs);
     if (options.crossProcessWakeups) {
-      this.wakeups = new WakeupListener(pool.options as pg.ClientConfig, (queue) => this.onWakeup(queue), this.log);
+      this.wakeups = new WakeupListener(sessionClientConfig(pool.options as pg.ClientConfig, options.sessionUrl), (queue) => this.onWakeup(queue), this.log);
     }
     this.connector = options.connector ?? this.createConnector();
   }

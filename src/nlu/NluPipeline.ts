@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntityExtractor } from './entities/EntityExtractor.js';
 import { detectLanguage } from './guards/language.js';
+import { correctSpelling } from './guards/spelling.js';
 import { acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
 import { maskQuantities, normalizeCasing, type CasingMode } from './normalize.js';
 import type { MasterData } from './entities/masterData.js';
@@ -37,6 +38,8 @@ export interface RuntimeGuards {
   casing: CasingMode;
   /** Quantities' digits replaced by one number per length in the model's input ("301 units" → "100 units"). */
   numbers?: boolean;
+  /** One-typo spelling fixes of our domain and cue words in the model's input (guards/spelling.ts). */
+  spelling?: boolean;
   /** Non-English messages → `assistant.non_english` (the bot says only English is understood). */
   language: boolean;
   /** Negation, rejection, other-department and per-intent threshold rules on write intents; false = off. */
@@ -44,7 +47,7 @@ export interface RuntimeGuards {
 }
 
 export const PLAIN_GUARDS: RuntimeGuards = { casing: 'none', language: false, write: false };
-export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, language: true, write: {} };
+export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, spelling: true, language: true, write: {} };
 
 export interface NluPipelineParts {
   tokenizer: GptTokenizer;
@@ -187,7 +190,7 @@ export class NluPipeline implements Recognizer {
   /** What the model reads: the text with casing (and numbers) normalised; entities read the original. */
   private modelInput(text: string, entities: readonly Entity[]): string {
     const masked = this.guards.numbers ? maskQuantities(text, entities.filter((e) => e.type === 'quantity')) : text;
-    return normalizeCasing(masked, this.guards.casing);
+    return normalizeCasing(this.guards.spelling ? correctSpelling(masked).text : masked, this.guards.casing);
   }
 
   /** Not English: no model call, never a write; the bot answers that only English is understood. */

@@ -2,12 +2,14 @@ import type { DataSource } from 'typeorm';
 import { errorMessage } from '../db/errors.js';
 import { silentLog, type Log } from '../db/log.js';
 import { execute } from '../db/sql.js';
+import { expireRollups, rollUpTraces, rollupsInstalled } from './rollups.js';
 
 /**
  * Daily partitions of turn_traces (migrations/1797600000000-TracePartitions.ts): created ahead,
  * rows that fell into turn_traces_default moved into their day, and days older than the retention
  * dropped whole. Run by the worker role (src/roles.ts); several workers may run it at once — one
- * transaction-scoped advisory lock serialises them.
+ * transaction-scoped advisory lock serialises them. TraceMaintenance also drives the rollups
+ * (src/tracing/rollups.ts) the dashboard reads for long windows.
  */
 
 const DAY_MS = 86_400_000;
@@ -113,20 +115,38 @@ export async function maintainTracePartitions(ds: DataSource, options: Maintenan
   }
 }
 
-/** Runs the maintenance at start and then every `intervalMs` (default hourly) until stopped. */
+export interface TraceMaintenanceOptions {
+  retentionDays: number;
+  /** Partition maintenance, rollup retention and the deep re-roll: at start and then this often (default hourly). */
+  intervalMs?: number;
+  /** Rollup of the minutes completed since the last pass (src/tracing/rollups.ts): this often (default every minute). */
+  rollupIntervalMs?: number;
+  /** How far back the hourly pass re-rolls minutes, for traces written very late (default 2 h). */
+  deepLookbackMs?: number;
+  logger?: Log;
+  now?: () => Date;
+}
+
+/**
+ * Runs the partition maintenance at start and then every `intervalMs` (default hourly), and the
+ * trace rollups at start and every `rollupIntervalMs` (default every minute), one pass at a time
+ * in this process, until stopped.
+ */
 export class TraceMaintenance {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private lastFullPass = -Infinity;
 
   constructor(
     private readonly ds: DataSource,
-    private readonly options: { retentionDays: number; intervalMs?: number; logger?: Log },
+    private readonly options: TraceMaintenanceOptions,
   ) {}
 
+  /** Partitions first (awaited: today's must exist before turns are served), then rollups in the background. */
   async start(): Promise<void> {
-    await this.runOnce();
-    this.schedule();
+    await this.runOnce({ rollups: false });
+    this.schedule(0);
   }
 
   async stop(): Promise<void> {
@@ -135,16 +155,40 @@ export class TraceMaintenance {
     await this.running;
   }
 
-  /** One pass; errors are logged (the next pass retries), never thrown. */
-  runOnce(): Promise<void> {
+  /**
+   * One pass: the rollup of completed minutes, preceded by the partition maintenance, rollup
+   * retention and a deep re-roll when the hourly one is due (or `full`). Errors are logged (the
+   * next pass retries), never thrown. A backlog of rollups stops between chunks on `stop()`.
+   */
+  runOnce(options: { full?: boolean; rollups?: boolean } = {}): Promise<void> {
     this.running ??= (async () => {
       const log = this.options.logger ?? silentLog;
+      const now = this.options.now?.() ?? new Date();
+      const hourly = options.full || now.getTime() - this.lastFullPass >= (this.options.intervalMs ?? 3_600_000);
       try {
-        if (!(await tracesPartitioned(this.ds))) return;
-        const r = await maintainTracePartitions(this.ds, { retentionDays: this.options.retentionDays });
-        if (r.created.length + r.dropped.length > 0) log.info(r, 'trace partitions maintained');
+        if (hourly) {
+          this.lastFullPass = now.getTime();
+          if (await tracesPartitioned(this.ds)) {
+            const r = await maintainTracePartitions(this.ds, { retentionDays: this.options.retentionDays, now });
+            if (r.created.length + r.dropped.length > 0) log.info(r, 'trace partitions maintained');
+          }
+        }
       } catch (err) {
         log.warn({ error: errorMessage(err) }, 'trace partition maintenance failed (retried next pass)');
+      }
+      try {
+        if (options.rollups !== false && (await rollupsInstalled(this.ds))) {
+          const r = await rollUpTraces(this.ds, {
+            retentionDays: this.options.retentionDays,
+            now,
+            shouldStop: () => this.stopped,
+            ...(hourly ? { lookbackMs: this.options.deepLookbackMs ?? 2 * 3_600_000 } : {}),
+          });
+          const expired = hourly ? await expireRollups(this.ds, this.options.retentionDays, now) : 0;
+          if (r.transactions > 1 || expired > 0) log.info({ ...r, expired }, 'trace rollups caught up');
+        }
+      } catch (err) {
+        log.warn({ error: errorMessage(err) }, 'trace rollup failed (retried next pass)');
       } finally {
         this.running = undefined;
       }
@@ -152,11 +196,11 @@ export class TraceMaintenance {
     return this.running;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.options.rollupIntervalMs ?? 60_000): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       void this.runOnce().then(() => this.schedule());
-    }, this.options.intervalMs ?? 3_600_000);
+    }, delayMs);
     this.timer.unref();
   }
 }

@@ -13,6 +13,7 @@ import type { RunningApp } from '../../src/app.js';
 import type { BotRecognizer } from '../../src/bot/bots/recognizer.js';
 import type { DatabaseConfig } from '../../src/db/database.js';
 import { databaseTargets, type TestDatabase } from '../helpers/databases.js';
+import { IntentTableRecognizer } from '../helpers/intentTable.js';
 import { makeActivity, post, startTestApp } from '../helpers/testApp.js';
 
 const targets = await databaseTargets();
@@ -174,7 +175,9 @@ describe.each(targets)('admission control on $name', (target) => {
   });
 
   it.skipIf(target.skip)('a saturated database pool answers "busy" in time, not the apology, and the turn is traced as busy', async () => {
-    app = await startTestApp(envFor(t.config), { DB_ACQUIRE_TIMEOUT_MS: '300' });
+    // A turn that reads orders needs a pooled connection (conversation state no longer does on
+    // PostgreSQL: it travels on the conversation lock's own connection, turnStateSession.ts).
+    app = await startTestApp(envFor(t.config), { DB_ACQUIRE_TIMEOUT_MS: '300' }, { recognizer: new IntentTableRecognizer({ 'my open orders': 'procurement.list_orders' }) });
     const a = app;
     // Take every pooled connection (embedded: 1; PostgreSQL: 10) so the turn cannot get one.
     const poolSize = t.config.mode === 'embedded' ? 1 : 10;
@@ -187,7 +190,7 @@ describe.each(targets)('admission control on $name', (target) => {
         await runner.connect();
         held.push(runner);
       }
-      res = await turn(a, conversationId);
+      res = await post(`${a.url}/api/messages`, makeActivity({ serviceUrl: 'http://127.0.0.1:65535', text: 'my open orders', conversationId, deliveryMode: 'expectReplies' }));
     } finally {
       for (const r of held) await r.release();
     }

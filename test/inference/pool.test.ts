@@ -10,6 +10,7 @@ import {
   createModelPool,
   isBusyError,
   takeBatch,
+  type BatchEvent,
   type InferencePoolOptions,
   type PoolLogger,
 } from '../../src/inference/pool/index.js';
@@ -152,7 +153,8 @@ describe.skipIf(!existsSync(`${REAL}/model.onnx`))('real model (models/intent-gp
     const single: Float32Array[] = [];
     for (const s of ids) single.push((await session.run([s])).logits[0]!);
     await session.close();
-    const pool = await createModelPool(REAL, { sessions: 2, intraOpNumThreads: 1, maxDelayMs: 5, maxBatchSize: 32, minFill: 0, queueMax: 1000 });
+    // No deadline here: this test is about the logits, and a loaded CI box can take over 2 s for 300 rows.
+    const pool = await createModelPool(REAL, { sessions: 2, intraOpNumThreads: 1, maxDelayMs: 5, maxBatchSize: 32, minFill: 0, queueMax: 1000, timeoutMs: 120_000 });
     try {
       const out = await Promise.all(ids.map((s) => pool.run([s])));
       const differing = out.filter((r, i) => !same(r.logits[0]!, single[i]!)).length;
@@ -293,6 +295,58 @@ describe('faults', () => {
     await pool.close();
     expect(String(await waiting)).toMatch(/closed/);
     await expect(pool.run([seqs[0]!])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('pipelining: a worker gets its next batch while one runs', () => {
+  it('sends a worker its next batch before the one it runs is answered, and runs them one after the other', async () => {
+    const pool = await InferencePool.create(base({ maxBatchSize: 2 }));
+    const events: BatchEvent[] = [];
+    pool.addObserver({ batch: (e) => void events.push(e) });
+    try {
+      pool.debugSession(0, 'slow_next_run', 300);
+      const results = await Promise.all(seqs.slice(0, 4).map((s) => pool.run([s])));
+      results.forEach((r, i) => expect(same(r.logits[0]!, alone[i]!)).toBe(true));
+      expect(events).toHaveLength(2);
+      const [first, second] = events as [BatchEvent, BatchEvent];
+      // the second batch was already in the worker while the first ran (not sent after its answer) ...
+      expect(second.receivedAt!).toBeLessThan(first.endedAt!);
+      // ... and started only once the first had ended: one batch at a time per session
+      expect(second.startedAt!).toBeGreaterThanOrEqual(first.endedAt!);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a hung worker: its running batch and the one queued behind it are both served elsewhere', async () => {
+    const pool = await InferencePool.create(base({ sessions: 2, maxBatchSize: 2, hangMs: 500, timeoutMs: 10_000 }));
+    try {
+      pool.debugSession(0, 'hang_on_next_run');
+      // 4 batches of 2: each worker gets one to run and one queued behind it.
+      const results = await Promise.all(seqs.slice(0, 8).map((s) => pool.run([s])));
+      results.forEach((r, i) => expect(same(r.logits[0]!, alone[i]!)).toBe(true));
+      expect(pool.stats().restarts).toBe(1);
+      expect(pool.stats().requests).toMatchObject({ ok: 8, timeout: 0, error: 0 });
+    } finally {
+      await pool.close(200); // the blocked thread is left behind (unref'd), not terminated
+    }
+  });
+
+  it('a retired worker finishes the batch it started but does not run the one queued behind it', async () => {
+    const pool = await InferencePool.create(base({ maxBatchSize: 2, hangMs: 300, timeoutMs: 20_000 }));
+    const bySession = new Map<number, number>();
+    pool.addObserver({ batch: (e) => void bySession.set(e.session!, (bySession.get(e.session!) ?? 0) + 1) });
+    try {
+      pool.debugSession(0, 'slow_next_run', 1500); // session #1: retired by the watchdog while it sleeps
+      const results = await Promise.all(seqs.slice(0, 4).map((s) => pool.run([s])));
+      results.forEach((r, i) => expect(same(r.logits[0]!, alone[i]!)).toBe(true));
+      await waitFor(() => pool.stats().sessions.retired === 0); // the slow thread ended by itself
+      expect(pool.stats().restarts).toBe(1);
+      // It answered the batch it had started (late); its queued batch was served by the replacement only.
+      expect(bySession.get(1)).toBe(1);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -76,7 +76,9 @@ if (mode === 'kill') {
     await until(() => pool.stats().sessions.alive === 2, 30_000);
   }
 } else if (mode === 'slow') {
-  pool = await InferencePool.create({ ...base, sessions: 1, timeoutMs: 30_000, hangMs: 500 });
+  // Warm-up (also of the replacement, before it serves): the watchdog is for the slow batch, and a
+  // cold first session.run on a loaded CI box can itself take longer than hangMs.
+  pool = await InferencePool.create({ ...base, sessions: 1, timeoutMs: 30_000, hangMs: 500, warmup: { seqLens: [48] } });
   // The only session sleeps 4 s before its next session.run: the watchdog must retire and replace it.
   pool.debugSession(0, 'slow_next_run', 4000);
   await round(pool, async () => {});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { encode as referenceEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import { GptTokenizer, padBatch } from '../../src/inference/tokenizer.js';
@@ -57,6 +58,32 @@ describe('GptTokenizer matches the reference GPT-2 BPE', () => {
 
   it('encodes empty text as no ids', () => {
     expect(big.encode('')).toEqual([]);
+  });
+
+  // encode() reuses the ids of words seen before (a per-chunk cache): any text, first time or
+  // again, in any order, must still give the reference ids.
+  it('gives the reference ids for random text, first time and from the word cache', () => {
+    const pieces = fc.constantFrom(
+      ' ', '  ', '\n', '\t', '\r\n', "'s", "'T", "'ll", 'a', 'PO', '-', '10452', '1,000.50', 'é', 'ñandú', '😀', '👍🏽',
+      '日本', '한국어', 'русский', '\u00a0', '\u2009', '<|endoftext|>', '$', '€', '...', 'x'.repeat(60),
+    );
+    const text = fc.oneof(fc.array(pieces, { maxLength: 30 }).map((a) => a.join('')), fc.string({ unit: 'grapheme', maxLength: 40 }));
+    const t = new GptTokenizer(tokenizerJson, { maxLength: 100_000, padTokenId: 50256 });
+    fc.assert(
+      fc.property(text, (s) => {
+        const expected = reference(s);
+        expect(t.encode(s)).toEqual(expected);
+        expect(t.encode(s)).toEqual(expected);
+      }),
+      { numRuns: 400, seed: 16 },
+    );
+  });
+
+  it('a window cut inside a cached word keeps exactly the first maxLength ids', () => {
+    const t = make(3);
+    const text = 'international shipments of 😀😀😀 gloves';
+    expect(t.encode(text)).toEqual(reference(text).slice(0, 3));
+    expect(t.encode(text)).toEqual(reference(text).slice(0, 3));
   });
 });
 

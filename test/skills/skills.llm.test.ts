@@ -35,6 +35,7 @@ describe('skill tools', () => {
       'procurement_create_order',
       'procurement_list_orders',
       'procurement_order_status',
+      'procurement_product_price',
       'procurement_reject_order',
       'storage_receive_goods',
       'storage_stock_level',

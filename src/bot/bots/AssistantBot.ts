@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TeamsActivityHandler, type BotState, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type DialogContext } from 'botbuilder-dialogs';
+import { ConversationState, TeamsActivityHandler, type BotState, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
+import { DialogSet, DialogTurnStatus, type DialogContext, type DialogInstance } from 'botbuilder-dialogs';
 import type { Logger } from '../../logger.js';
 import { currentTrace } from '../../tracing/turnTrace.js';
 import type { LlmFallback } from '../../skills/llmFallback.js';
@@ -10,7 +10,8 @@ import { auditRefusal, executeWrite, findOutcome, idempotencyKey } from '../../s
 import type { CardSubmit, SkillContext, SkillEnv } from '../../skills/types.js';
 import { ActionDialog, type ActionDialogOptions } from '../dialogs/ActionDialog.js';
 import { isSwitch, type DialogDeps, type LastConfirmation } from '../dialogs/deps.js';
-import { asSubmit, deliverOutcome, isAffirmative, sendReply, setTurnInput, type TurnInput } from '../dialogs/turnInput.js';
+import { asSubmit, deliverOutcome, isAffirmative, isCancel, isNegative, sendReply, setTurnInput, type TurnInput } from '../dialogs/turnInput.js';
+import { ConfirmActionDialog } from '../dialogs/ConfirmActionDialog.js';
 import type { ConversationReferenceStore } from '../proactive/conversationReferences.js';
 import { FileTurns, type BotFiles } from '../files/fileTurns.js';
 import { settleCard } from '../cards/cardOutcome.js';
@@ -21,7 +22,8 @@ import { InboundActivityStore } from '../teams/redelivery.js';
 import { isTurnLockTimeout, LocalConversationLock, type ConversationLock } from '../state/conversationLock.js';
 import { excludeFromAdmissionLatency } from '../http/admission.js';
 import type { BotRecognizer } from './recognizer.js';
-import { rejectsOrder, REJECT_ACTION } from '../../nlu/decision.js';
+import { rejectsOrder, REJECT_ACTION, routedIntent } from '../../nlu/decision.js';
+import { withRecentEntities, type RecentEntitiesState } from '../../nlu/context/recentEntities.js';
 import { NON_ENGLISH } from '../../nlu/types.js';
 import { isBusyError } from '../../inference/pool/errors.js';
 import {
@@ -37,7 +39,7 @@ import {
   skillComingText,
 } from './replies.js';
 
-export interface ConversationData {
+export interface ConversationData extends RecentEntitiesState {
   turns: number;
   lastIntent?: string;
 }
@@ -140,14 +142,19 @@ export class AssistantBot extends TeamsActivityHandler {
     if (!key) return turn();
     const asked = Date.now();
     try {
-      await this.turnLock.run(key, () => {
-        // How long earlier turns of this conversation held this one back (on the turn's trace); not
-        // load, so left out of the admission gate's latency sample.
-        const waited = Date.now() - asked;
-        currentTrace()?.setAttribute('turn_lock_wait_ms', waited);
-        excludeFromAdmissionLatency(waited);
-        return turn();
-      });
+      await this.turnLock.run(
+        key,
+        () => {
+          // How long earlier turns of this conversation held this one back (on the turn's trace); not
+          // load, so left out of the admission gate's latency sample.
+          const waited = Date.now() - asked;
+          currentTrace()?.setAttribute('turn_lock_wait_ms', waited);
+          excludeFromAdmissionLatency(waited);
+          return turn();
+        },
+        // The conversation's state row comes with the lock, and its save releases the lock.
+        { stateKey: this.deps.conversationState instanceof ConversationState ? this.deps.conversationState.getStorageKey(context) : undefined },
+      );
     } catch (err) {
       if (!isTurnLockTimeout(err)) throw err;
       // Earlier turns of this conversation are still running: this one did nothing at all.
@@ -180,9 +187,13 @@ export class AssistantBot extends TeamsActivityHandler {
       return;
     }
     let result: Awaited<ReturnType<BotRecognizer['recognize']>> | undefined;
+    // A yes / no / cancel to a pending confirmation is decided by the dialog from the words alone
+    // (ConfirmActionDialog, ActionDialog): what the model would say is never read, so it is not asked.
+    const decidedByWords = !submit && !!dc && answersConfirmation(dc, text);
+    if (decidedByWords) trace?.setAttribute('nlu_skipped', 'confirmation_answer');
     try {
       result =
-        text && recognizer
+        text && recognizer && !decidedByWords
           ? trace
             ? await trace.stage('nlu', () => recognizer.recognize(text))
             : await recognizer.recognize(text)
@@ -199,7 +210,10 @@ export class AssistantBot extends TeamsActivityHandler {
       trace?.setIntent(result.intent, result.confidence);
       data.lastIntent = result.intent;
     }
-    const input: TurnInput = { text, entities: result?.entities ?? [], intent: result?.intent, confidence: result?.confidence, submit };
+    // NLU (issue 14): "has it cleared?" gets the shipment just discussed; price questions get the catalog price.
+    const intent = result && routedIntent(result);
+    const entities = result ? withRecentEntities(data, { intent, text, entities: result.entities }, { turn: data.turns, now: Date.now(), resolve: !dc?.activeDialog }) : [];
+    const input: TurnInput = { text, entities, intent, confidence: result?.confidence, submit };
     setTurnInput(context, input);
     const route = () => this.route(context, dc, input);
     if (trace) await trace.stage('dialog', route);
@@ -370,6 +384,21 @@ export class AssistantBot extends TeamsActivityHandler {
       }
     }
   }
+}
+
+/** The dialog that receives the next message: the top of the innermost active stack (component dialogs nest theirs under `dialogs`). */
+function innermostDialogId(dc: DialogContext): string | undefined {
+  let instance: DialogInstance | undefined = dc.activeDialog;
+  for (;;) {
+    const inner = (instance?.state as { dialogs?: { dialogStack?: DialogInstance[] } } | undefined)?.dialogs?.dialogStack;
+    if (!inner || inner.length === 0) return instance?.id;
+    instance = inner[inner.length - 1];
+  }
+}
+
+/** The message answers a confirmation card in progress with words the dialog reads by themselves. */
+function answersConfirmation(dc: DialogContext, text: string): boolean {
+  return innermostDialogId(dc) === ConfirmActionDialog.id && (isAffirmative(text) || isNegative(text) || isCancel(text));
 }
 
 /** The lock key of a turn's conversation (as ConversationState keys it); none without a conversation id. */

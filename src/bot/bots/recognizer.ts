@@ -4,5 +4,7 @@ export interface BotRecognizer {
     intent: string;
     confidence: number;
     entities: { type: string; value: unknown; text: string; start: number; end: number }[];
+    /** Why the NLU fell back (e.g. `price_question`), when it did. */
+    fallback?: { reason: string };
   }>;
 }

@@ -1,6 +1,19 @@
 import type { DataSource } from 'typeorm';
 import { execute } from '../../db/sql.js';
 import { WRITE_INTENTS } from '../../nlu/types.js';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  SqlParams,
+  addToHistogram,
+  bucketSql,
+  percentilesFromHistogram,
+  planSegments,
+  rolledUntil,
+  segmentWhere,
+  type Histogram,
+  type Segment,
+} from '../../tracing/rollups.js';
 
 /**
  * The dashboard's numbers, each computed in SQL over `turn_traces` (and the automation job tables
@@ -19,6 +32,14 @@ export interface DashboardRange {
   /** Start of the first chart bucket: `since` rounded down to a whole bucket (epoch-aligned). */
   origin: Date;
 }
+
+/** `rollups: false` reads raw rows only (the benchmark's baseline; tests compare both). */
+export interface QueryOptions {
+  rollups?: boolean;
+}
+
+/** Windows at least this long read rollups where the worker has made them. */
+export const ROLLUP_MIN_WINDOW_MS = 60 * 60_000;
 
 const MINUTE = 60_000;
 const BUCKETS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE, 24 * 60 * MINUTE];
@@ -79,10 +100,11 @@ export interface Overview {
 }
 
 /** KPI tiles: this window against the one before it, in one scan of each table. */
-export async function overview(ds: DataSource, range: DashboardRange): Promise<Overview> {
+export async function overview(ds: DataSource, range: DashboardRange, options: QueryOptions = {}): Promise<Overview> {
   const prevSince = new Date(range.since.getTime() - range.windowMs);
   const params = [prevSince, range.since, range.until];
-  const { rows } = await execute<{
+  const watermark = await watermarkFor(ds, range, options);
+  const { rows } = watermark ? await overviewFromRollups(ds, range, prevSince, watermark) : await execute<{
     turns: number;
     prev_turns: number;
     errors: number;
@@ -169,8 +191,9 @@ export interface LatencySeries {
 }
 
 /** p50/p95/p99 of the total and of each stage, per time bucket. */
-export async function latencySeries(ds: DataSource, range: DashboardRange): Promise<LatencySeries> {
-  const { rows } = await execute<{ bucket: Date; stage: string | null; count: number; p: number[] }>(
+export async function latencySeries(ds: DataSource, range: DashboardRange, options: QueryOptions = {}): Promise<LatencySeries> {
+  const watermark = range.bucketMs % MINUTE_MS === 0 ? await watermarkFor(ds, range, options) : null;
+  const { rows } = watermark ? await latencyFromRollups(ds, range, watermark) : await execute<{ bucket: Date; stage: string | null; count: number; p: number[] }>(
     ds,
     `SELECT ${BIN('t.started_at')} AS bucket, s.key AS stage, count(*)::int AS count, ${PCTS} s.value::float8) AS p
        FROM turn_traces t CROSS JOIN LATERAL jsonb_each(t.stages) AS s
@@ -213,7 +236,24 @@ export interface CountSeries {
 }
 
 /** Turns per bucket per channel (`(none)` for turns rejected before the channel was known). */
-export async function channelThroughput(ds: DataSource, range: DashboardRange): Promise<CountSeries> {
+export async function channelThroughput(ds: DataSource, range: DashboardRange, options: QueryOptions = {}): Promise<CountSeries> {
+  const watermark = range.bucketMs % MINUTE_MS === 0 ? await watermarkFor(ds, range, options) : null;
+  if (watermark) {
+    const p = new SqlParams();
+    const bin = binSql(range, p);
+    const union = unionOver(
+      planSegments(range.origin, range.until, watermark, { hours: range.bucketMs % HOUR_MS === 0 }),
+      p,
+      (where) => `SELECT ${bin('started_at')} AS bucket, coalesce(channel_id, '(none)') AS key, count(*) AS n FROM turn_traces WHERE ${where} GROUP BY 1, 2`,
+      (where) => `SELECT ${bin('bucket_start')} AS bucket, coalesce(channel_id, '(none)') AS key, sum(turns) AS n FROM turn_rollups WHERE ${where} GROUP BY 1, 2`,
+    );
+    const { rows } = await execute<{ bucket: Date; key: string; count: number }>(
+      ds,
+      `SELECT bucket, key, sum(n)::int AS count FROM (${union}) u GROUP BY 1, 2`,
+      p.values,
+    );
+    return countSeries(range, rows);
+  }
   const { rows } = await execute<{ bucket: Date; key: string; count: number }>(
     ds,
     `SELECT ${BIN('started_at')} AS bucket, coalesce(channel_id, '(none)') AS key, count(*)::int AS count
@@ -232,7 +272,26 @@ export interface IntentCount {
 }
 
 /** Turns per intent in the KPI window, most frequent first (top `limit`). */
-export async function intentMix(ds: DataSource, range: DashboardRange, limit = 15): Promise<IntentCount[]> {
+export async function intentMix(ds: DataSource, range: DashboardRange, limit = 15, options: QueryOptions = {}): Promise<IntentCount[]> {
+  const watermark = await watermarkFor(ds, range, options);
+  if (watermark) {
+    const p = new SqlParams();
+    const union = unionOver(
+      planSegments(range.since, range.until, watermark, { hours: true }),
+      p,
+      (where) => `SELECT intent, count(*) AS n FROM turn_traces WHERE ${where} GROUP BY 1`,
+      (where) => `SELECT intent, sum(turns) AS n FROM turn_rollups WHERE ${where} GROUP BY 1`,
+    );
+    const { rows } = await execute<IntentCount>(
+      ds,
+      `SELECT intent, sum(n)::int AS count FROM (${union}) u
+        GROUP BY intent
+        ORDER BY sum(n) DESC, intent NULLS LAST
+        LIMIT ${p.add(limit)}`,
+      p.values,
+    );
+    return rows;
+  }
   const { rows } = await execute<IntentCount>(
     ds,
     `SELECT intent, count(*)::int AS count
@@ -273,7 +332,7 @@ export interface JobsPanel {
  * Stages come from different records, so they are an operational picture, not a cohort: a turn
  * that proposed in one window may be confirmed in the next.
  */
-export async function jobsPanel(ds: DataSource, range: DashboardRange): Promise<JobsPanel> {
+export async function jobsPanel(ds: DataSource, range: DashboardRange, options: QueryOptions = {}): Promise<JobsPanel> {
   const buckets = bucketStarts(range);
   const none: JobsPanel = {
     available: false,
@@ -291,7 +350,8 @@ export async function jobsPanel(ds: DataSource, range: DashboardRange): Promise<
       GROUP BY 1, 2`,
     binParams(range),
   );
-  const funnel = await execute<Record<FunnelStage['stage'], number>>(ds, FUNNEL_SQL, [range.since, range.until, CONFIRMABLE_ACTIONS]);
+  const funnel = await execute<Record<Exclude<FunnelStage['stage'], 'proposed'>, number>>(ds, FUNNEL_SQL, [range.since, range.until, CONFIRMABLE_ACTIONS]);
+  const proposed = await proposedTurns(ds, range, options);
   const reasons = await execute<{ reason: string; count: number; last_at: Date }>(
     ds,
     `SELECT left(coalesce(nullif(btrim(error), ''), '(no reason given)'), 300) AS reason,
@@ -308,7 +368,7 @@ export async function jobsPanel(ds: DataSource, range: DashboardRange): Promise<
   return {
     available: true,
     statusOverTime: countSeries(range, status.rows),
-    funnel: FUNNEL_STAGES.map((stage) => ({ stage, count: f?.[stage] ?? 0 })),
+    funnel: FUNNEL_STAGES.map((stage) => ({ stage, count: stage === 'proposed' ? proposed : (f?.[stage] ?? 0) })),
     failureReasons: reasons.rows.map((r) => ({ reason: r.reason, count: r.count, lastAt: new Date(r.last_at).toISOString() })),
   };
 }
@@ -318,10 +378,24 @@ const FUNNEL_STAGES = ['proposed', 'confirmed', 'approved', 'succeeded', 'failed
 /** Write intents that go through a confirmation card (approvals are the funnel's third stage). */
 export const CONFIRMABLE_ACTIONS = WRITE_INTENTS.filter((intent) => intent !== 'procurement.approve_order');
 
+/** The funnel's "proposed": turns in the KPI window whose intent is a confirmable write. */
+async function proposedTurns(ds: DataSource, range: DashboardRange, options: QueryOptions): Promise<number> {
+  const watermark = await watermarkFor(ds, range, options);
+  const segments = planSegments(range.since, range.until, watermark, { hours: true });
+  const p = new SqlParams();
+  const actions = p.add(CONFIRMABLE_ACTIONS);
+  const union = unionOver(
+    segments,
+    p,
+    (where) => `SELECT count(*) AS n FROM turn_traces WHERE ${where} AND intent = ANY(${actions}::text[])`,
+    (where) => `SELECT sum(turns) AS n FROM turn_rollups WHERE ${where} AND intent = ANY(${actions}::text[])`,
+  );
+  const { rows } = await execute<{ n: number | null }>(ds, `SELECT coalesce(sum(n), 0)::int AS n FROM (${union}) u`, p.values);
+  return rows[0]?.n ?? 0;
+}
+
 const FUNNEL_SQL = `
-  SELECT (SELECT count(*)::int FROM turn_traces
-           WHERE started_at >= $1 AND started_at <= $2 AND intent = ANY($3::text[])) AS proposed,
-         (SELECT count(*)::int FROM audit_log
+  SELECT (SELECT count(*)::int FROM audit_log
            WHERE at >= $1 AND at <= $2 AND outcome = 'submitted' AND action = ANY($3::text[])) AS confirmed,
          (SELECT count(*)::int FROM automation_job_events
            WHERE at >= $1 AND at <= $2 AND kind = 'approved') AS approved,
@@ -359,4 +433,125 @@ function pcts(p: number[] | null | undefined): Percentiles {
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollup-backed versions (see the file comment).
+
+/** The rollups' watermark when this query may use them, else null (raw rows only). */
+async function watermarkFor(ds: DataSource, range: DashboardRange, options: QueryOptions): Promise<Date | null> {
+  if (options.rollups === false || range.windowMs < ROLLUP_MIN_WINDOW_MS) return null;
+  return rolledUntil(ds);
+}
+
+/** `date_bin` with the range's bucket and origin, both added as parameters. */
+function binSql(range: DashboardRange, p: SqlParams): (column: string) => string {
+  const secs = p.add(range.bucketMs / 1000);
+  const origin = p.add(range.origin);
+  return (column) => `date_bin(make_interval(secs => ${secs}::float8), ${column}, ${origin}::timestamptz)`;
+}
+
+/** One SELECT per segment, raw rows or rollup rows, joined by UNION ALL. */
+function unionOver(segments: Segment[], p: SqlParams, raw: (where: string) => string, rolled: (where: string) => string, rawColumn = 'started_at'): string {
+  return segments.map((s) => (s.source === 'raw' ? raw(segmentWhere(s, p, rawColumn)) : rolled(segmentWhere(s, p)))).join('\n UNION ALL\n');
+}
+
+/** Overview's trace numbers from rollups + raw: per period, counts and the merged histogram. */
+async function overviewFromRollups(ds: DataSource, range: DashboardRange, prevSince: Date, watermark: Date) {
+  const p = new SqlParams();
+  const periods: [string, Segment[]][] = [
+    ['cur', planSegments(range.since, range.until, watermark, { hours: true })],
+    ['prev', planSegments(prevSince, range.since, watermark, { hours: true, toInclusive: false })],
+  ];
+  const union = periods
+    .map(([period, segments]) =>
+      unionOver(
+        segments,
+        p,
+        (where) => `SELECT '${period}' AS period, ${bucketSql('total_ms')} AS idx, count(*) AS n,
+                           count(*) FILTER (WHERE outcome = 'error') AS e, count(*) FILTER (WHERE outcome = 'rejected') AS r
+                      FROM turn_traces WHERE ${where} GROUP BY 2`,
+        // Errors and rejections from the channel × intent rows (idx NULL), turns through the total histogram.
+        (where) => `SELECT '${period}' AS period, NULL::smallint AS idx, 0 AS n, sum(errors) AS e, sum(rejected) AS r FROM turn_rollups WHERE ${where}
+                     UNION ALL
+                    SELECT '${period}' AS period, u.idx, sum(u.n) AS n, 0 AS e, 0 AS r
+                      FROM turn_total_rollups, unnest(hist_idx, hist_count) AS u(idx, n) WHERE ${where} GROUP BY 2`,
+      ),
+    )
+    .join('\n UNION ALL\n');
+  const { rows } = await execute<{ period: 'cur' | 'prev'; idx: number | null; n: number; e: number; r: number }>(
+    ds,
+    `SELECT period, idx, coalesce(sum(n), 0)::int AS n, coalesce(sum(e), 0)::int AS e, coalesce(sum(r), 0)::int AS r
+       FROM (${union}) u GROUP BY 1, 2`,
+    p.values,
+  );
+  const tally = (period: 'cur' | 'prev') => {
+    const hist: Histogram = new Map();
+    let turns = 0;
+    let errors = 0;
+    let rejected = 0;
+    for (const row of rows) {
+      if (row.period !== period) continue;
+      turns += row.n;
+      errors += row.e;
+      rejected += row.r;
+      if (row.idx !== null) addToHistogram(hist, row.idx, row.n);
+    }
+    return { turns, errors, rejected, p: percentilesFromHistogram(hist) };
+  };
+  const cur = tally('cur');
+  const prev = tally('prev');
+  return {
+    rows: [
+      {
+        turns: cur.turns,
+        prev_turns: prev.turns,
+        errors: cur.errors,
+        prev_errors: prev.errors,
+        rejected: cur.rejected,
+        prev_rejected: prev.rejected,
+        p: cur.p,
+        prev_p: prev.p,
+      },
+    ],
+  };
+}
+
+/** Latency series from rollups + raw: per chart bucket and stage (null = total), the merged histogram. */
+async function latencyFromRollups(ds: DataSource, range: DashboardRange, watermark: Date) {
+  const p = new SqlParams();
+  const bin = binSql(range, p);
+  const segments = planSegments(range.origin, range.until, watermark, { hours: range.bucketMs % HOUR_MS === 0 });
+  const stages = unionOver(
+    segments,
+    p,
+    (where) => `SELECT ${bin('t.started_at')} AS bucket, s.key AS stage, ${bucketSql('s.value::float8')} AS idx, count(*) AS n
+                  FROM turn_traces t CROSS JOIN LATERAL jsonb_each(t.stages) AS s
+                 WHERE ${where} AND jsonb_typeof(s.value) = 'number' GROUP BY 1, 2, 3`,
+    (where) => `SELECT ${bin('bucket_start')} AS bucket, stage, u.idx, sum(u.n) AS n
+                  FROM turn_stage_rollups, unnest(hist_idx, hist_count) AS u(idx, n) WHERE ${where} GROUP BY 1, 2, 3`,
+    't.started_at',
+  );
+  const totals = unionOver(
+    segments,
+    p,
+    (where) => `SELECT ${bin('started_at')} AS bucket, NULL::text AS stage, ${bucketSql('total_ms')} AS idx, count(*) AS n FROM turn_traces WHERE ${where} GROUP BY 1, 3`,
+    (where) => `SELECT ${bin('bucket_start')} AS bucket, NULL::text AS stage, u.idx, sum(u.n) AS n
+                  FROM turn_total_rollups, unnest(hist_idx, hist_count) AS u(idx, n) WHERE ${where} GROUP BY 1, 3`,
+  );
+  // One row per chart bucket and series, its histogram as two arrays (fewer rows to send and parse).
+  const { rows } = await execute<{ bucket: Date; stage: string | null; idx: number[]; n: number[] }>(
+    ds,
+    `SELECT bucket, stage, array_agg(idx ORDER BY idx) AS idx, array_agg(n ORDER BY idx) AS n
+       FROM (SELECT bucket, stage, idx, sum(n)::int AS n FROM (${stages}\n UNION ALL\n ${totals}) u GROUP BY 1, 2, 3) g
+      GROUP BY 1, 2`,
+    p.values,
+  );
+  return {
+    rows: rows.map((row) => {
+      const hist: Histogram = new Map();
+      row.idx.forEach((index, i) => addToHistogram(hist, index, row.n[i] ?? 0));
+      return { bucket: row.bucket, stage: row.stage, count: row.n.reduce((a, b) => a + b, 0), p: percentilesFromHistogram(hist) ?? [] };
+    }),
+  };
 }

@@ -31,14 +31,23 @@ type Next = (arg?: unknown) => void;
 
 /** Requests that are not turns but still open after the drain get this long before their sockets are cut. */
 const FINAL_GRACE_MS = 250;
+/**
+ * The listener keeps accepting at least this long after `begin()`: a connection already in the kernel's
+ * accept queue when the listening socket closes is reset with its request unread. Accepted, it gets a
+ * 503 + Retry-After instead (and a load balancer gets time to notice /readyz).
+ */
+const MIN_LISTEN_MS = 500;
 /** A refused request's body is read (so closing does not reset the socket before the 503 arrives), at most this long. */
 const BODY_DISCARD_MS = 1000;
 
 export class ShutdownDrain {
   private draining = false;
+  private beganAt = 0;
   private refused = 0;
   /** Responses of requests that passed the gate before draining began. */
   private readonly open = new Set<ServerResponse>();
+  /** Refusals (503) still being written: closing their sockets early would turn them into resets. */
+  private readonly refusing = new Set<ServerResponse>();
 
   constructor(private readonly retryAfterS = 5) {}
 
@@ -56,6 +65,8 @@ export class ShutdownDrain {
     res.setHeader('connection', 'close');
     if (!isTurnRequest(req)) return next();
     this.refused += 1;
+    this.refusing.add(res);
+    res.once('close', () => this.refusing.delete(res));
     const body = JSON.stringify(errorBody('shutting_down', `The server is restarting. Retry after ${this.retryAfterS} s.`));
     let answered = false;
     const respond = () => {
@@ -84,6 +95,7 @@ export class ShutdownDrain {
   begin(): void {
     if (this.draining) return;
     this.draining = true;
+    this.beganAt = Date.now();
     for (const res of this.open) if (!res.headersSent) res.setHeader('connection', 'close');
   }
 
@@ -95,7 +107,8 @@ export class ShutdownDrain {
   async close(server: Server, busy: () => number, timeoutMs: number): Promise<DrainReport> {
     this.begin();
     const deadline = Date.now() + timeoutMs;
-    while ((this.open.size > 0 || busy() > 0) && Date.now() < deadline) await sleep(10);
+    const listenUntil = Math.min(this.beganAt + MIN_LISTEN_MS, deadline);
+    while ((this.open.size > 0 || busy() > 0 || Date.now() < listenUntil) && Date.now() < deadline) await sleep(10);
     const drained = this.open.size === 0 && busy() === 0;
     const cut = drained ? 0 : Math.max(this.open.size, busy());
     // Stop accepting with net's close: http's close() would also drop "idle" connections at once,
@@ -103,7 +116,13 @@ export class ShutdownDrain {
     // still open get their answer (a refusal closes its connection) during a short grace.
     const stopped = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
     await Promise.race([stopped, sleep(FINAL_GRACE_MS)]);
+    // A connection counts as idle until its request has been parsed: let the poll phase read what has
+    // already arrived (on a busy event loop it may not have yet), so such a request is answered 503
+    // rather than reset with its bytes unread.
+    await ioTurns(3);
     server.closeIdleConnections();
+    const refusalsDone = Date.now() + BODY_DISCARD_MS + 100;
+    while (this.refusing.size > 0 && Date.now() < refusalsDone) await sleep(10);
     await Promise.race([stopped, sleep(100)]);
     server.closeAllConnections();
     // Upgraded sockets (WebSocket streams) are no longer the http server's to close: their owner
@@ -113,6 +132,11 @@ export class ShutdownDrain {
     server.close(() => undefined);
     return { drained, cut, refused: this.refused };
   }
+}
+
+/** Lets the event loop run `n` full iterations, poll phase included. */
+async function ioTurns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

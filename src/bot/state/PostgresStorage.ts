@@ -3,6 +3,7 @@ import type { Storage, StoreItem, StoreItems } from 'botbuilder';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { execute } from '../../db/sql.js';
 import { storableJson } from '../../db/text.js';
+import { turnStateFor, type TurnStateSession } from './turnStateSession.js';
 
 /** Thrown when a write's eTag no longer matches the stored item (someone else wrote it first). */
 export class ETagConflictError extends Error {
@@ -48,11 +49,22 @@ export class PostgresStorage implements Storage {
     if (!keys) throw new ReferenceError('Keys are required when reading.');
     const items: StoreItems = {};
     if (keys.length === 0) return items;
-    const { rows } = await execute<{ key: string; document: Record<string, unknown>; etag: string }>(
-      this.dataSource,
-      'SELECT key, document, etag FROM bot_state WHERE key = ANY($1::text[])',
-      [keys],
-    );
+    // The turn's own conversation row may already have come with its lock (turnStateSession.ts).
+    const rows: Array<{ key: string; document: Record<string, unknown>; etag: string }> = [];
+    const ask: string[] = [];
+    for (const key of keys) {
+      const prefetched = turnStateFor(key)?.takePrefetched();
+      if (prefetched === undefined) ask.push(key);
+      else if (prefetched) rows.push({ key, ...prefetched });
+    }
+    if (ask.length > 0) {
+      const found = await execute<{ key: string; document: Record<string, unknown>; etag: string }>(
+        this.dataSource,
+        'SELECT key, document, etag FROM bot_state WHERE key = ANY($1::text[])',
+        [ask],
+      );
+      rows.push(...found.rows);
+    }
     for (const row of rows) {
       const item = { ...row.document, eTag: row.etag };
       this.knownETags.set(item, row.etag);
@@ -72,7 +84,10 @@ export class PostgresStorage implements Storage {
     if (entries.length === 0) return {};
     if (entries.length === 1) {
       const [key, item] = entries[0]!;
-      const etag = await writeOne(this.dataSource, key, item, this.expectedETag(item));
+      const session = turnStateFor(key);
+      const etag = session
+        ? await writeReleasing(session, this.dataSource, key, item, this.expectedETag(item))
+        : await writeOne(this.dataSource, key, item, this.expectedETag(item));
       this.remember(item, etag);
       return { [key]: etag };
     }
@@ -110,8 +125,8 @@ export class PostgresStorage implements Storage {
   }
 }
 
-/** One key's compare-and-set against `eTag`; returns the new eTag or throws ETagConflictError. */
-async function writeOne(target: DataSource | QueryRunner, key: string, item: StoreItem, eTag: unknown): Promise<string> {
+/** What one key's compare-and-set writes: the document, its new eTag, and the SQL with $1 key, $2 document, $3 new eTag[, $4 expected]. */
+function writePlan(key: string, item: StoreItem, eTag: unknown): { params: string[]; sql: string } {
   if (item === null || typeof item !== 'object') throw new TypeError(`Storage: item "${key}" is not an object`);
   const { eTag: _ignored, ...rest } = item as StoreItem & { eTag?: unknown };
   const document = JSON.stringify(rest, storableJson);
@@ -127,8 +142,27 @@ async function writeOne(target: DataSource | QueryRunner, key: string, item: Sto
        ON CONFLICT (key) DO UPDATE SET document = EXCLUDED.document, etag = EXCLUDED.etag, updated_at = now()
        WHERE bot_state.etag = $4
        RETURNING etag`;
-  const params = unconditional ? [key, document, etag] : [key, document, etag, String(eTag)];
+  return { sql, params: unconditional ? [key, document, etag] : [key, document, etag, String(eTag)] };
+}
+
+/** One key's compare-and-set against `eTag`; returns the new eTag or throws ETagConflictError. */
+async function writeOne(target: DataSource | QueryRunner, key: string, item: StoreItem, eTag: unknown): Promise<string> {
+  const { sql, params } = writePlan(key, item, eTag);
   const { rows } = await execute<{ etag: string }>(target, sql, params);
   if (rows.length === 0) throw new ETagConflictError(key);
-  return etag;
+  return params[2]!;
+}
+
+/**
+ * The same compare-and-set, committed together with the release of the turn's conversation lock
+ * (turnStateSession.ts); the ordinary write when the turn no longer holds that lock.
+ */
+async function writeReleasing(session: TurnStateSession, dataSource: DataSource, key: string, item: StoreItem, eTag: unknown): Promise<string> {
+  const { sql, params } = writePlan(key, item, eTag);
+  // $n → literal in one pass over the SQL: values put in are never scanned again.
+  const pending = session.commitAndRelease((literal) => sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]!)));
+  if (!pending) return writeOne(dataSource, key, item, eTag);
+  const rows = await pending;
+  if (rows.length === 0) throw new ETagConflictError(key);
+  return params[2]!;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../logger.js';
+import { runWithTurnState, type StoredStateRow, type TurnStateSession } from './turnStateSession.js';
 
 /**
  * One turn at a time per conversation.
@@ -21,15 +22,26 @@ import type { Logger } from '../../logger.js';
  *   waiting turn holds no connection at all. If that connection dies, PostgreSQL releases its
  *   locks (a killed process never leaves a conversation locked); turns still running then finish
  *   without it, and the conditional state writes (PostgresStorage) catch any overlap.
+ *   Given the turn's `stateKey`, the lock round trip also reads the conversation's state row and
+ *   the state save commits and unlocks in one round trip (turnStateSession.ts): 2 round trips a
+ *   turn for lock and state instead of 4.
  *
  * Both wait at most `timeoutMs` for the lock and then reject with TurnLockTimeoutError without
  * running the task (the caller answers "busy, try again": nothing was done, nothing is lost).
  */
 export interface ConversationLock {
   /** Runs `task` alone among the tasks holding `key`; rejects with TurnLockTimeoutError when it had to wait too long. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T>;
+  run<T>(key: string, task: () => Promise<T>, options?: TurnLockRunOptions): Promise<T>;
   /** Releases the lock connection (turns still holding locks lose the cross-process guarantee). */
   close(): Promise<void>;
+}
+
+export interface TurnLockRunOptions {
+  /**
+   * The conversation's `bot_state` key: on PostgreSQL, that row is read with the lock and its write
+   * releases the lock (turnStateSession.ts) — two round trips fewer per turn.
+   */
+  stateKey?: string;
 }
 
 export interface ConversationLockOptions {
@@ -160,6 +172,58 @@ function serialQuery<R extends pg.QueryResultRow>(session: Session, text: string
   return result;
 }
 
+/** Several statements in one round trip (simple protocol: literals only, no parameters); one result each. */
+function serialScript(session: Session, text: string): Promise<pg.QueryResult[]> {
+  const run = async () => {
+    const out = (await session.client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+    return Array.isArray(out) ? out : [out];
+  };
+  const result = session.tail.then(run, run);
+  session.tail = result.catch(() => undefined);
+  return result;
+}
+
+/** The lock statement of `key` with its literal (for scripts). */
+const lockCall = (fn: string, session: Session, key: string): string => `SELECT ${fn}(${LOCK_NAMESPACE}, hashtext(${session.client.escapeLiteral(key)})) AS ok`;
+
+/** A turn holding its conversation's advisory lock, with the state row read under it (turnStateSession.ts). */
+class LockedTurnState implements TurnStateSession {
+  /** The lock is no longer ours to release: the state write released it, or its connection is gone. */
+  released = false;
+
+  constructor(
+    private readonly lockKey: string,
+    /** The state key (TurnStateSession.key). */
+    readonly key: string,
+    private readonly session: Session,
+    private prefetched: StoredStateRow | null | undefined,
+    private readonly lost: (session: Session) => void,
+  ) {}
+
+  takePrefetched(): StoredStateRow | null | undefined {
+    const row = this.prefetched;
+    this.prefetched = undefined;
+    return row;
+  }
+
+  commitAndRelease(statement: (escapeLiteral: (value: string) => string) => string): Promise<Record<string, unknown>[]> | undefined {
+    if (this.released || !this.session.alive) return undefined;
+    this.released = true;
+    const client = this.session.client;
+    // COMMIT before the unlock: the next holder of the lock (any process) reads this write.
+    const script = `BEGIN; ${statement((v) => client.escapeLiteral(v))}; COMMIT; ${lockCall('pg_advisory_unlock', this.session, this.lockKey)}`;
+    return serialScript(this.session, script).then(
+      (results) => results[1]?.rows ?? [],
+      (err: unknown) => {
+        // Unknown how far the script got (and an error inside BEGIN leaves the session aborted):
+        // ending the connection releases the lock for sure. The write reports the error.
+        this.lost(this.session);
+        throw err;
+      },
+    );
+  }
+}
+
 export class PostgresConversationLock implements ConversationLock {
   private readonly local = new KeyedMutex();
   private session?: Session;
@@ -170,17 +234,20 @@ export class PostgresConversationLock implements ConversationLock {
 
   constructor(private readonly options: PostgresLockOptions) {}
 
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  async run<T>(key: string, task: () => Promise<T>, options: TurnLockRunOptions = {}): Promise<T> {
     const deadline = Date.now() + this.options.timeoutMs;
     // Turns of this process queue in memory first: only the head of each conversation's queue
     // asks the database, so a burst in one conversation costs one lock attempt, not one per turn.
     const releaseLocal = await this.local.acquire(key, this.options.timeoutMs);
     try {
-      const session = await this.lock(key, deadline);
+      const { stateKey } = options;
+      const { session, state } = await this.lock(key, deadline, stateKey);
+      const turn = stateKey === undefined || state === undefined ? undefined : new LockedTurnState(key, stateKey, session, state, (s) => this.kill(s));
       try {
-        return await task();
+        return await (turn ? runWithTurnState(turn, task) : task());
       } finally {
-        await this.unlock(session, key);
+        if (turn?.released) this.done();
+        else await this.unlock(session, key);
       }
     } finally {
       releaseLocal();
@@ -198,7 +265,7 @@ export class PostgresConversationLock implements ConversationLock {
     }
   }
 
-  private async lock(key: string, deadline: number): Promise<Session> {
+  private async lock(key: string, deadline: number, stateKey: string | undefined): Promise<{ session: Session; state?: StoredStateRow | null }> {
     const started = Date.now();
     let backoff = RETRY_MIN_MS;
     this.held += 1; // counts waiters too: the connection must not close under them
@@ -206,7 +273,10 @@ export class PostgresConversationLock implements ConversationLock {
     try {
       for (;;) {
         const session = await this.connect();
-        if (await this.tryLock(session, key)) return session;
+        if (stateKey !== undefined) {
+          const got = await this.tryLockReading(session, key, stateKey);
+          if (got) return { session, state: got.state };
+        } else if (await this.tryLock(session, key)) return { session };
         const left = deadline - Date.now();
         if (left <= 0) throw new TurnLockTimeoutError(key, Date.now() - started);
         // Jittered back-off: two processes polling the same key don't fall into lock-step.
@@ -229,6 +299,31 @@ export class PostgresConversationLock implements ConversationLock {
       await session.client.end().catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * The lock and, in the same round trip, the state row under it: a second statement takes its own
+   * snapshot after the first granted the lock, so it sees every write committed before that.
+   */
+  private async tryLockReading(session: Session, key: string, stateKey: string): Promise<{ state: StoredStateRow | null } | undefined> {
+    try {
+      const [locked, read] = await serialScript(
+        session,
+        `${lockCall('pg_try_advisory_lock', session, key)}; SELECT document, etag FROM bot_state WHERE key = ${session.client.escapeLiteral(stateKey)}`,
+      );
+      if (locked?.rows[0]?.ok !== true) return undefined;
+      const row = read?.rows[0] as StoredStateRow | undefined;
+      return { state: row ? { document: row.document, etag: row.etag } : null };
+    } catch (err) {
+      this.kill(session);
+      throw err;
+    }
+  }
+
+  /** Ends a lock connection whose state is unknown: PostgreSQL releases all of its locks. */
+  private kill(session: Session): void {
+    this.drop(session);
+    void session.client.end().catch(() => {});
   }
 
   private async unlock(session: Session, key: string): Promise<void> {

@@ -2,8 +2,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { isLoopbackHost, type AppConfig } from '../../config/config.js';
+import { sessionClientConfig } from '../../db/session.js';
 import type { Logger } from '../../logger.js';
 import { HttpError } from '../http/httpErrors.js';
 import { hostHeaderIsLoopback } from '../http/operatorGuard.js';
@@ -11,15 +14,21 @@ import { isJsonContentType, OriginPolicy, requireJsonContentType } from '../http
 import { readJsonBody, readRawBody } from '../http/readJsonBody.js';
 import { sendJson } from '../http/respond.js';
 import type { TurnResult } from '../messagesRoute.js';
+import type { ProactiveChannel } from '../proactive/notifier.js';
 import type { RouteInstaller } from '../server.js';
+import { ActivityFeed } from './activityFeed.js';
 import { CONTENT_TYPES, PAGE_CSP, STATIC_DIR, packageRoot, securityHeaders, sendStaticFile } from './assets.js';
+import { WEBCHAT_CHANNEL_ID, storeBotActivity } from './botActivities.js';
 import {
   DEFAULT_WEBCHAT_LIMITS,
-  WebchatConversations,
+  type DirectLineStore,
   type WebchatConversation,
   type WebchatLimits,
   type WireActivity,
 } from './conversations.js';
+import { DatabaseDirectLineStore } from './databaseStore.js';
+import { loadWebchatKeys, type WebchatKeys } from './keys.js';
+import { createWebchatProactive } from './proactive.js';
 import { DirectLineStreams } from './stream.js';
 
 /**
@@ -40,26 +49,33 @@ import { DirectLineStreams } from './stream.js';
  *   (a page on another site cannot reach it through DNS rebinding).
  * - Every call about a conversation needs that conversation's own token (256 random bits, issued
  *   by the start call; only its hash is kept): missing → 401, unknown conversation → 404, wrong → 403.
- * - The connector (our serviceUrl for this channel) sits under a random per-process path segment
- *   that only the bot knows (it is in the activities' serviceUrl, which clients never see), so
- *   nobody else can post messages "from the bot". It needs no Bot Framework JWT: replies to it are
- *   sent by a dedicated auth-less adapter, whichever mode the server runs in.
+ * - The connector (our serviceUrl for this channel) sits under a random path segment that only the
+ *   bot knows (it is in the activities' serviceUrl, which clients never see), so nobody else can
+ *   post messages "from the bot". It needs no Bot Framework JWT: replies to it are sent by a
+ *   dedicated auth-less adapter, whichever mode the server runs in. The segment is derived from key
+ *   material in the database (keys.ts): the same on every replica and after a restart.
  * - User ids are namespaced (`webchat:<id>`) and bound to the conversation when it starts: a web
  *   chat user cannot speak as a Teams user or as another web chat conversation's user.
+ *
+ * State (conversations, tokens, the activity log, files, used stream tickets) is in the database
+ * (databaseStore.ts), so any replica answers any call; proactive messages are written there
+ * directly, from any process (proactive.ts).
  */
 
-export const WEBCHAT_CHANNEL_ID = 'webchat';
+export { WEBCHAT_CHANNEL_ID };
 const USER_ID_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export interface WebchatOptions {
-  /** The connector's secret path segment (tests); random per process otherwise. */
+  /** The connector's secret path segment (tests); derived from the database's key material otherwise. */
   connectorSecret?: string;
   limits?: Partial<WebchatLimits>;
 }
 
 export interface WebchatChannelDeps {
-  config: Pick<AppConfig, 'host' | 'maxBodyBytes' | 'webchat' | 'bot'>;
+  config: Pick<AppConfig, 'host' | 'maxBodyBytes' | 'webchat' | 'bot' | 'database' | 'processRole'>;
   logger: Logger;
+  /** Where the conversations live (PostgreSQL or the embedded PGlite). */
+  dataSource: DataSource;
   /** Runs one activity through validation, tracing, the adapter and the bot. */
   runTurn: (readBody: () => Promise<unknown>, authHeader: string) => Promise<TurnResult>;
   /** The server's listening address (known after listen). */
@@ -73,8 +89,10 @@ export interface WebchatChannelDeps {
 
 export interface WebchatChannel {
   install: RouteInstaller;
-  conversations: WebchatConversations;
+  store: DirectLineStore;
   streams: DirectLineStreams;
+  /** Proactive messages into web chat conversations, written to the store from any process. */
+  proactive: ProactiveChannel;
   /** Base URL the bot replies to (`…/webchat/connector/<secret>`), on the server's own address. */
   connectorUrl(): string;
 }
@@ -114,9 +132,31 @@ const startBodySchema = z
 export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   const { config, logger } = deps;
   const limits: WebchatLimits = { ...DEFAULT_WEBCHAT_LIMITS, ...deps.options?.limits };
-  const conversations = new WebchatConversations(limits);
-  const connectorSecret = deps.options?.connectorSecret ?? randomBytes(24).toString('base64url');
-  const connectorSecretHash = sha256(connectorSecret);
+  // Other replicas' appends reach this one's streams through LISTEN/NOTIFY (PostgreSQL server only),
+  // on a session connection (DATABASE_SESSION_URL when a transaction-mode pooler is in front).
+  const pool = (deps.dataSource.driver as unknown as { master: pg.Pool }).master;
+  const listen = config.database.mode === 'postgres' ? sessionClientConfig(pool.options as pg.ClientConfig, config.database.sessionUrl) : undefined;
+  const store = new DatabaseDirectLineStore(deps.dataSource, limits, new ActivityFeed({ listen, logger }), logger);
+
+  // The keys every replica shares (keys.ts), read once; loading starts now, requests wait for it.
+  let keys: (WebchatKeys & { connectorSecretHash: Buffer }) | undefined;
+  let loadingKeys: Promise<WebchatKeys & { connectorSecretHash: Buffer }> | undefined;
+  const sharedKeys = async () => {
+    if (keys) return keys;
+    loadingKeys ??= loadWebchatKeys(deps.dataSource).then(
+      (loaded) => {
+        const connectorSecret = deps.options?.connectorSecret ?? loaded.connectorSecret;
+        keys = { ...loaded, connectorSecret, connectorSecretHash: sha256(connectorSecret) };
+        return keys;
+      },
+      (err: unknown) => {
+        loadingKeys = undefined;
+        throw err;
+      },
+    );
+    return loadingKeys;
+  };
+  void sharedKeys().catch((err: unknown) => logger.warn({ err }, 'web chat: keys not loaded yet; retried on the first request'));
   const track = deps.track ?? (<T>(fn: () => Promise<T>) => fn());
   const bot = { id: config.bot.appId ?? 'rpa-assistant', name: 'RPA Assistant', role: 'bot' };
   const startSecretHash = config.webchat.token ? sha256(config.webchat.token) : undefined;
@@ -124,7 +164,8 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   const openOnLoopback = !startSecretHash && !directLineSecretHash && isLoopbackHost(config.host);
   const replyLimit = Math.max(config.maxBodyBytes, limits.maxUploadBytes);
   const streams = new DirectLineStreams({
-    conversations,
+    store,
+    ticketKey: async () => (await sharedKeys()).ticketKey,
     logger,
     checkOrigin: (req) => origins.check(req, { sameOrigin: true }),
   });
@@ -137,7 +178,11 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     else if (host === '::' || host === '::ffff:0.0.0.0') host = '::1';
     return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   };
-  const connectorUrl = () => `${origin()}/webchat/connector/${connectorSecret}`;
+  /** Called during turns, which start from baseActivity(), which waits for the keys. */
+  const connectorUrl = () => {
+    if (!keys) throw new Error('web chat: keys not loaded');
+    return `${origin()}/webchat/connector/${keys.connectorSecret}`;
+  };
   const fileUrl = (id: string) => `/webchat/files/${id}`;
 
   // ------------------------------------------------------------------------------- helpers
@@ -163,12 +208,12 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     throw new HttpError(403, 'forbidden', 'Invalid web chat token.');
   };
 
-  const conversationFor = (req: IncomingMessage, id: string | undefined): WebchatConversation => {
+  const conversationFor = async (req: IncomingMessage, id: string | undefined): Promise<WebchatConversation> => {
     const token = bearer(req);
     if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
-    const conversation = id ? conversations.get(id) : undefined;
+    const conversation = id ? await store.get(id) : undefined;
     if (!conversation) throw new HttpError(404, 'not_found', 'Conversation not found.');
-    if (!isSecret(token) && !conversations.tokenMatches(conversation, token)) throw new HttpError(403, 'forbidden', 'Invalid token for this conversation.');
+    if (!isSecret(token) && !store.tokenMatches(conversation, token)) throw new HttpError(403, 'forbidden', 'Invalid token for this conversation.');
     return conversation;
   };
 
@@ -194,19 +239,24 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       throw new HttpError(400, 'bad_argument', 'user.id must be 1-64 letters, digits or . _ @ -');
     }
     const id = `webchat:${requested ?? randomBytes(8).toString('hex')}`;
-    return conversations.create({ id, name: body.user?.name?.trim() || undefined });
+    return store.create({ id, name: body.user?.name?.trim() || undefined });
   };
 
   /** The Direct Line conversation object; never echoes the secret as a token. */
-  const conversationBody = (req: IncomingMessage, conversation: WebchatConversation, token?: string, watermark?: string | null) => ({
+  const conversationBody = async (req: IncomingMessage, conversation: WebchatConversation, token?: string, watermark?: string | null) => ({
     conversationId: conversation.id,
     ...(token && !isSecret(token) ? { token } : {}),
     expires_in: Math.floor(limits.idleTtlMs / 1000),
-    streamUrl: streams.streamUrl(req, conversation.id, watermark),
+    streamUrl: await streams.streamUrl(req, conversation.id, watermark),
   });
 
-  const baseActivity = (conversation: WebchatConversation, type: string) => {
-    const { id, sequence } = conversation.nextActivityId();
+  const gone = () => new HttpError(404, 'not_found', 'Conversation not found.');
+
+  const baseActivity = async (conversation: WebchatConversation, type: string) => {
+    await sharedKeys(); // connectorUrl() below, and the turn runner's serviceUrl check
+    const next = await store.nextActivityId(conversation.id);
+    if (!next) throw gone();
+    const { id, sequence } = next;
     return {
       sequence,
       activity: {
@@ -226,13 +276,14 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
   const deliver = async (activity: WireActivity): Promise<TurnResult> =>
     track(() => deps.runTurn(async () => activity, ''));
 
-  const start = async (conversation: WebchatConversation): Promise<void> => {
-    if (conversation.started) return;
-    conversation.started = true;
-    const { activity } = baseActivity(conversation, 'conversationUpdate');
+  /** Sends the conversationUpdate once, whichever replica is asked first; true for the call that did. */
+  const start = async (conversation: WebchatConversation): Promise<boolean> => {
+    if (conversation.started || !(await store.claimStart(conversation.id))) return false;
+    const { activity } = await baseActivity(conversation, 'conversationUpdate');
     activity.membersAdded = [bot, { id: conversation.user.id, name: conversation.user.name }];
     const result = await deliver(activity);
     if (result.status >= 400) logger.warn({ status: result.status }, 'web chat: conversationUpdate not accepted');
+    return true;
   };
 
   /** Builds the bot's view of a client activity, echoes it to the client and runs the turn. */
@@ -242,7 +293,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     files: { id: string; name: string; contentType: string }[] = [],
   ): Promise<string> => {
     await start(conversation);
-    const { activity, sequence } = baseActivity(conversation, client.type);
+    const { activity, sequence } = await baseActivity(conversation, client.type);
     const from = activity.from as { name?: string };
     if (!from.name && client.from?.name) from.name = client.from.name.slice(0, 64);
     for (const key of ['text', 'textFormat', 'locale', 'localTimestamp', 'localTimezone', 'entities', 'value'] as const) {
@@ -263,7 +314,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       const { serviceUrl: _hidden, ...echo } = activity;
       echo.channelData = { ...channelData, 'webchat:sequence-id': sequence };
       if (files.length > 0) echo.attachments = files.map((f) => ({ contentType: f.contentType, name: f.name, contentUrl: fileUrl(f.id) }));
-      conversation.append(echo);
+      if ((await store.append(conversation.id, echo)) === undefined) throw gone();
     }
     const result = await deliver(activity);
     if (result.status === 400) {
@@ -274,45 +325,17 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     return activity.id as string;
   };
 
-  /**
-   * Stores an activity the bot sent (POST) or updated (PUT) for the client.
-   *
-   * Every stored activity gets a new id, an update too (as Direct Line does: a client may drop an
-   * id it has seen). An update keeps the original's `channelData.clientActivityID`, sequence id
-   * and timestamp: Web Chat replaces the activity with the same clientActivityID in place
-   * (webchat-core's upsertActivityWithSort), so a card changes where it was.
-   *
-   * `replyToId` is kept only when it names an activity the client was shown: Web Chat holds a reply
-   * back (up to 5 s) until the activity it replies to arrives, and a proactive message "replies" to
-   * the continuation event, which no client ever sees.
-   */
-  const storeFromBot = (conversation: WebchatConversation, body: WireActivity, replyToId?: string, updateOf?: WireActivity) => {
-    const { serviceUrl: _hidden, replyToId: _named, ...activity } = body;
-    const from = (typeof activity.from === 'object' && activity.from !== null ? activity.from : {}) as Record<string, unknown>;
-    const channelData = typeof activity.channelData === 'object' && activity.channelData !== null ? activity.channelData : {};
-    const { id, sequence: nextSequence } = conversation.nextActivityId();
-    const previous = (updateOf?.channelData ?? {}) as Record<string, unknown>;
-    const sequence = updateOf ? previous['webchat:sequence-id'] : nextSequence;
-    const lineage = updateOf ? String(previous.clientActivityID ?? updateOf.id) : id;
-    const shownReplyTo = replyToId !== undefined && conversation.get(replyToId) ? replyToId : undefined;
-    const stored: WireActivity = {
-      ...activity,
-      id,
-      channelId: WEBCHAT_CHANNEL_ID,
-      conversation: { id: conversation.id },
-      from: { ...from, id: typeof from.id === 'string' ? from.id : bot.id, role: 'bot' },
-      timestamp: updateOf?.timestamp ?? (typeof activity.timestamp === 'string' ? activity.timestamp : new Date().toISOString()),
-      channelData: { ...channelData, clientActivityID: lineage, 'webchat:sequence-id': sequence },
-      ...(shownReplyTo ? { replyToId: shownReplyTo } : {}),
-    };
-    conversation.append(stored, updateOf ? [lineage, updateOf.id as string] : []);
+  /** Stores what the bot sent or updated (botActivities.ts); 404 when the conversation is gone. */
+  const storeFromBot = async (conversation: WebchatConversation, body: WireActivity, replyToId?: string, updateOf?: WireActivity) => {
+    const id = await storeBotActivity(store, conversation.id, bot, body, replyToId, updateOf);
+    if (id === undefined) throw new HttpError(404, 'ConversationNotFound', 'Conversation not found.');
     return id;
   };
 
-  const connectorConversation = (req: IncomingMessage & { params?: Record<string, string> }): WebchatConversation => {
+  const connectorConversation = async (req: IncomingMessage & { params?: Record<string, string> }): Promise<WebchatConversation> => {
     const secret = req.params?.secret ?? '';
-    if (!timingSafeEqual(sha256(secret), connectorSecretHash)) throw new HttpError(404, 'not_found', 'Not found.');
-    const conversation = conversations.get(req.params?.conversationId ?? '');
+    if (!timingSafeEqual(sha256(secret), (await sharedKeys()).connectorSecretHash)) throw new HttpError(404, 'not_found', 'Not found.');
+    const conversation = await store.get(req.params?.conversationId ?? '');
     if (!conversation) throw new HttpError(404, 'ConversationNotFound', 'Conversation not found.');
     return conversation;
   };
@@ -351,7 +374,15 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
 
   const install: RouteInstaller = (server, { safe }) => {
     const direct = (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => safe(sameSite(handler));
-    streams.attach(server.server);
+    // A worker serves no web chat (src/roles.ts): no stream upgrades there either.
+    if (config.processRole !== 'worker') streams.attach(server.server);
+    // Shutdown (http/drain.ts ends with closeAllConnections): the LISTEN connection goes too.
+    const closeAll = server.server.closeAllConnections.bind(server.server);
+    server.server.closeAllConnections = () => {
+      closeAll();
+      void store.close().catch(() => undefined);
+    };
+    server.server.once('close', () => void store.close().catch(() => undefined));
     // The page and its scripts.
     const page = { path: join(STATIC_DIR, 'webchat', 'index.html'), contentType: CONTENT_TYPES.html, csp: PAGE_CSP };
     server.get('/', safe(async (_req, res) => sendStaticFile(res, page)));
@@ -366,8 +397,8 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       `${dl}/tokens/generate`,
       direct(async (req, res) => {
         if (!mayStart(req)) refuseStart(req);
-        const { conversation, token } = newConversation(await readStartBody(req));
-        sendJson(res, 200, conversationBody(req, conversation, token));
+        const { conversation, token } = await newConversation(await readStartBody(req));
+        sendJson(res, 200, await conversationBody(req, conversation, token));
       }),
     );
     server.post(
@@ -375,35 +406,34 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       direct(async (req, res) => {
         const token = bearer(req);
         if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
-        const conversation = conversations.byBearer(token);
+        const conversation = await store.byBearer(token);
         if (!conversation) throw new HttpError(403, 'forbidden', 'Unknown or expired token.');
-        sendJson(res, 200, conversationBody(req, conversation, token));
+        sendJson(res, 200, await conversationBody(req, conversation, token));
       }),
     );
     server.post(
       `${dl}/conversations`,
       direct(async (req, res) => {
         const token = bearer(req);
-        const reserved = token === undefined ? undefined : conversations.byBearer(token);
+        const reserved = token === undefined ? undefined : await store.byBearer(token);
         const body = await readStartBody(req);
         if (reserved) {
-          const fresh = !reserved.started;
-          await start(reserved);
-          sendJson(res, fresh ? 201 : 200, conversationBody(req, reserved, token));
+          const fresh = await start(reserved);
+          sendJson(res, fresh ? 201 : 200, await conversationBody(req, reserved, token));
           return;
         }
         if (!mayStart(req)) refuseStart(req);
-        const { conversation, token: issued } = newConversation(body);
+        const { conversation, token: issued } = await newConversation(body);
         await start(conversation);
-        sendJson(res, 201, conversationBody(req, conversation, issued));
+        sendJson(res, 201, await conversationBody(req, conversation, issued));
       }),
     );
     server.get(
       `${dl}/conversations/:conversationId`,
       direct(async (req, res) => {
-        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const conversation = await conversationFor(req, (req as Req).params?.conversationId);
         const watermark = new URL(req.url ?? '/', 'http://localhost').searchParams.get('watermark');
-        sendJson(res, 200, conversationBody(req, conversation, bearer(req), watermark));
+        sendJson(res, 200, await conversationBody(req, conversation, bearer(req), watermark));
       }),
     );
     // OAuth sign-in (directlinejs getSessionId): an opaque id of this client's session.
@@ -412,9 +442,9 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
       direct(async (req, res) => {
         const token = bearer(req);
         if (token === undefined) throw new HttpError(401, 'unauthorized', 'A conversation token is required.');
-        const conversation = isSecret(token) ? undefined : conversations.byBearer(token);
+        const conversation = isSecret(token) ? undefined : await store.byBearer(token);
         if (!conversation && !isSecret(token)) throw new HttpError(403, 'forbidden', 'Unknown or expired token.');
-        const sessionId = createHash('sha256').update(connectorSecret).update(conversation?.id ?? randomBytes(16)).digest('base64url').slice(0, 32);
+        const sessionId = createHash('sha256').update((await sharedKeys()).connectorSecret).update(conversation?.id ?? randomBytes(16)).digest('base64url').slice(0, 32);
         res.setHeader('cache-control', 'no-store');
         sendJson(res, 200, { sessionId });
       }),
@@ -424,15 +454,17 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     server.get(
       `${dl}/conversations/:conversationId/activities`,
       direct(async (req, res) => {
-        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const conversation = await conversationFor(req, (req as Req).params?.conversationId);
         const watermark = new URL(req.url ?? '/', 'http://localhost').searchParams.get('watermark');
-        sendJson(res, 200, conversation.since(watermark));
+        const set = await store.since(conversation.id, watermark);
+        if (!set) throw gone();
+        sendJson(res, 200, set);
       }),
     );
     server.post(
       `${dl}/conversations/:conversationId/activities`,
       direct(async (req, res) => {
-        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const conversation = await conversationFor(req, (req as Req).params?.conversationId);
         requireJsonContentType(req);
         const client = parseClientActivity(await readJsonBody(req, config.maxBodyBytes));
         sendJson(res, 200, { id: await receive(conversation, client) });
@@ -441,7 +473,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     server.post(
       `${dl}/conversations/:conversationId/upload`,
       direct(async (req, res) => {
-        const conversation = conversationFor(req, (req as Req).params?.conversationId);
+        const conversation = await conversationFor(req, (req as Req).params?.conversationId);
         const contentType = String(req.headers['content-type'] ?? '');
         if (!/^multipart\/form-data/i.test(contentType)) throw new HttpError(415, 'unsupported_media_type', 'Expected multipart/form-data.');
         const raw = await readRawBody(req, limits.maxUploadBytes);
@@ -466,7 +498,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
         const files = [];
         for (const part of form.getAll('file')) {
           if (typeof part === 'string') continue;
-          const stored = conversations.addFile(conversation, {
+          const stored = await store.addFile(conversation, {
             name: safeFileName(part.name),
             contentType: safeContentType(part.type),
             bytes: Buffer.from(await part.arrayBuffer()),
@@ -481,7 +513,7 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     server.get(
       '/webchat/files/:fileId',
       safe(async (req, res) => {
-        const file = conversations.getFile((req as Req).params?.fileId ?? '');
+        const file = await store.getFile((req as Req).params?.fileId ?? '');
         if (!file) throw new HttpError(404, 'not_found', 'Not found.');
         sendFile(res, file);
       }),
@@ -490,28 +522,29 @@ export function createWebchatChannel(deps: WebchatChannelDeps): WebchatChannel {
     // Connector side: where the bot's replies for this channel arrive.
     const connector = '/webchat/connector/:secret/v3/conversations/:conversationId/activities';
     const postFromBot = safe(async (req, res) => {
-      const conversation = connectorConversation(req as Req);
+      const conversation = await connectorConversation(req as Req);
       const activity = await readBotActivity(req);
       const replyToId = (req as Req).params?.activityId ?? (typeof activity.replyToId === 'string' ? activity.replyToId : undefined);
-      sendJson(res, 200, { id: storeFromBot(conversation, activity, replyToId) });
+      sendJson(res, 200, { id: await storeFromBot(conversation, activity, replyToId) });
     });
     server.post(connector, postFromBot);
     server.post(`${connector}/:activityId`, postFromBot);
     server.put(
       `${connector}/:activityId`,
       safe(async (req, res) => {
-        const conversation = connectorConversation(req as Req);
-        const existing = conversation.get((req as Req).params?.activityId ?? '');
+        const conversation = await connectorConversation(req as Req);
+        const existing = await store.activity(conversation.id, (req as Req).params?.activityId ?? '');
         if (!existing) throw new HttpError(404, 'ActivityNotFound', 'Activity not found.');
         const activity = await readBotActivity(req);
         const replyToId = typeof existing.replyToId === 'string' ? existing.replyToId : undefined;
-        sendJson(res, 200, { id: storeFromBot(conversation, activity, replyToId, existing) });
+        sendJson(res, 200, { id: await storeFromBot(conversation, activity, replyToId, existing) });
       }),
     );
     logger.debug({ open: openOnLoopback }, 'web chat channel installed');
   };
 
-  return { install, conversations, streams, connectorUrl };
+  const proactive = createWebchatProactive({ store, bot, connectorSecret: async () => (await sharedKeys()).connectorSecret });
+  return { install, store, streams, proactive, connectorUrl };
 }
 
 const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);

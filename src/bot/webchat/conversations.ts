@@ -1,13 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
 /**
- * In-memory state of the local web channel: conversations, their per-conversation tokens, the
- * activity log a polling client reads with a watermark, and uploaded files.
+ * What the local web channel keeps about its Direct Line conversations, as an interface: the
+ * channel (channel.ts), the stream (stream.ts) and the proactive sender (proactive.ts) depend on
+ * this only. The implementation is in PostgreSQL/PGlite (databaseStore.ts), so every replica sees
+ * the same conversations, tokens, activity log and files, and a restart keeps them.
  *
- * Everything here is bounded and lives only as long as the process: at most `maxConversations`
- * (least recently active evicted first), each forgotten after `idleTtlMs` without a request, each
- * log keeping its last `maxActivities` entries, uploads capped per request and in total. A
- * restart ends every web chat conversation (the page starts a new one on reload).
+ * Everything is bounded: at most `maxConversations` (least recently active evicted first), each
+ * forgotten after `idleTtlMs` without a request, each log keeping its last `maxActivities`
+ * entries, uploads capped per request and in total.
  */
 
 export interface WebchatLimits {
@@ -16,7 +15,7 @@ export interface WebchatLimits {
   maxActivities: number;
   /** Largest upload request (multipart body) in bytes. */
   maxUploadBytes: number;
-  /** Uploaded bytes held in memory across all conversations. */
+  /** Uploaded bytes stored across all conversations. */
   maxStoredBytes: number;
 }
 
@@ -35,6 +34,16 @@ export interface WebchatUser {
   name?: string;
 }
 
+/** One conversation as a request sees it (a snapshot: the log and counters are read through the store). */
+export interface WebchatConversation {
+  readonly id: string;
+  /** SHA-256 of the conversation token (the token itself is never stored). */
+  readonly tokenHash: Buffer;
+  readonly user: WebchatUser;
+  /** Set by the Direct Line "start conversation" call (tokens/generate only reserves). */
+  readonly started: boolean;
+}
+
 export interface StoredFile {
   id: string;
   conversationId: string;
@@ -43,196 +52,49 @@ export interface StoredFile {
   bytes: Buffer;
 }
 
-interface LogEntry {
-  watermark: number;
-  activity: WireActivity;
-  /** Older ids of this activity (a card update gets a new id; the bot may still name an old one). */
-  aliases: string[];
+export interface ActivitySet {
+  activities: WireActivity[];
+  watermark: string;
 }
 
 /** What a Direct Line stream (WebSocket) hears about one conversation. */
 export interface ConversationListener {
-  /** Something was appended: read `since(lastWatermark)`. */
+  /** Something may have been appended: read `since(lastWatermark)`. */
   appended(): void;
   /** The conversation was forgotten (idle, evicted): the stream should close. */
   ended(): void;
 }
 
-/**
- * The conversation store the channel depends on: small on purpose, so that it can move to
- * PostgreSQL (LISTEN/NOTIFY for `subscribe`) when the server scales out.
- */
 export interface DirectLineStore {
-  readonly size: number;
-  create(user: WebchatUser): { conversation: WebchatConversation; token: string };
-  get(id: string): WebchatConversation | undefined;
-  byBearer(token: string): WebchatConversation | undefined;
-  tokenMatches(conversation: WebchatConversation, token: string): boolean;
-  addFile(conversation: WebchatConversation, file: Omit<StoredFile, 'id' | 'conversationId'>): StoredFile | undefined;
-  getFile(id: string): StoredFile | undefined;
-}
-
-export class WebchatConversation {
-  readonly createdAt = Date.now();
-  lastActiveAt = Date.now();
-  /** Set by the Direct Line "start conversation" call (tokens/generate only reserves). */
-  started = false;
-  private readonly log: LogEntry[] = [];
-  private watermark = 0;
-  private sequence = 0;
-  /** Latest version of each activity by any of its ids (for updates), bounded with the log. */
-  private readonly byId = new Map<string, WireActivity>();
-  private readonly listeners = new Set<ConversationListener>();
-  readonly files = new Set<string>();
-
-  constructor(
-    readonly id: string,
-    readonly tokenHash: Buffer,
-    readonly user: WebchatUser,
-    private readonly maxActivities: number,
-  ) {}
-
-  /** A new activity id in the Direct Line style: `<conversationId>|0000001`. */
-  nextActivityId(): { id: string; sequence: number } {
-    this.sequence += 1;
-    return { id: `${this.id}|${String(this.sequence).padStart(7, '0')}`, sequence: this.sequence };
-  }
-
-  /**
-   * Appends an activity and returns its watermark. A new version of an earlier activity passes the
-   * earlier ids as `aliases`: `get()` on any of them then finds this version.
-   */
-  append(activity: WireActivity, aliases: string[] = []): number {
-    this.watermark += 1;
-    this.log.push({ watermark: this.watermark, activity, aliases });
-    for (const id of [activity.id, ...aliases]) if (id) this.byId.set(id, activity);
-    while (this.log.length > this.maxActivities) {
-      const dropped = this.log.shift();
-      if (!dropped) break;
-      // Forget an id only while it still points at the version that leaves the log.
-      for (const id of [dropped.activity.id, ...dropped.aliases]) {
-        if (id && this.byId.get(id) === dropped.activity) this.byId.delete(id);
-      }
-    }
-    for (const listener of [...this.listeners]) listener.appended();
-    return this.watermark;
-  }
-
-  /** Hears every append until the returned function is called or the conversation ends. */
-  subscribe(listener: ConversationListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Tells the streams that this conversation is gone. */
-  end(): void {
-    for (const listener of [...this.listeners]) listener.ended();
-    this.listeners.clear();
-  }
-
-  get(activityId: string): WireActivity | undefined {
-    return this.byId.get(activityId);
-  }
-
-  /** Activities after `watermark` (all when absent or unparsable), and the watermark to ask with next. */
-  since(watermark: string | null | undefined): { activities: WireActivity[]; watermark: string } {
-    const after = watermark && /^\d+$/.test(watermark) ? Number(watermark) : 0;
-    const activities = this.log.filter((e) => e.watermark > after).map((e) => e.activity);
-    return { activities, watermark: String(this.watermark) };
-  }
-}
-
-export class WebchatConversations implements DirectLineStore {
-  private readonly conversations = new Map<string, WebchatConversation>();
-  private readonly byToken = new Map<string, string>();
-  private readonly files = new Map<string, StoredFile>();
-  private storedBytes = 0;
-
-  constructor(readonly limits: WebchatLimits = DEFAULT_WEBCHAT_LIMITS) {}
-
-  get size(): number {
-    return this.conversations.size;
-  }
-
   /** A new conversation and its token (returned once; only its hash is kept). */
-  create(user: WebchatUser): { conversation: WebchatConversation; token: string } {
-    this.sweep();
-    while (this.conversations.size >= this.limits.maxConversations) {
-      const oldest = this.conversations.keys().next().value;
-      if (oldest === undefined) break;
-      this.remove(oldest);
-    }
-    const id = randomBytes(16).toString('base64url');
-    const token = randomBytes(32).toString('base64url');
-    const conversation = new WebchatConversation(id, hashToken(token), user, this.limits.maxActivities);
-    this.conversations.set(id, conversation);
-    this.byToken.set(hashToken(token).toString('hex'), id);
-    return { conversation, token };
-  }
-
+  create(user: WebchatUser): Promise<{ conversation: WebchatConversation; token: string }>;
   /** The conversation with this id, if it exists and has not expired (marks it active). */
-  get(id: string): WebchatConversation | undefined {
-    this.sweep();
-    const conversation = this.conversations.get(id);
-    if (conversation) this.touch(conversation);
-    return conversation;
-  }
-
-  /** The conversation a token belongs to. */
-  byBearer(token: string): WebchatConversation | undefined {
-    const id = this.byToken.get(hashToken(token).toString('hex'));
-    return id === undefined ? undefined : this.get(id);
-  }
-
+  get(id: string): Promise<WebchatConversation | undefined>;
+  /** The conversation a token belongs to (marks it active). */
+  byBearer(token: string): Promise<WebchatConversation | undefined>;
   /** Constant-time check of a bearer token against the conversation's token. */
-  tokenMatches(conversation: WebchatConversation, token: string): boolean {
-    return timingSafeEqual(hashToken(token), conversation.tokenHash);
-  }
-
-  /** Stores an upload; undefined when it would exceed the in-memory budget. */
-  addFile(conversation: WebchatConversation, file: Omit<StoredFile, 'id' | 'conversationId'>): StoredFile | undefined {
-    if (this.storedBytes + file.bytes.length > this.limits.maxStoredBytes) return undefined;
-    const stored: StoredFile = { ...file, id: randomBytes(18).toString('base64url'), conversationId: conversation.id };
-    this.files.set(stored.id, stored);
-    conversation.files.add(stored.id);
-    this.storedBytes += stored.bytes.length;
-    return stored;
-  }
-
-  getFile(id: string): StoredFile | undefined {
-    this.sweep();
-    return this.files.get(id);
-  }
-
-  /** Forgets conversations idle for longer than the TTL (the map is kept in least-recently-active order). */
-  sweep(now = Date.now()): void {
-    for (const [id, conversation] of this.conversations) {
-      if (now - conversation.lastActiveAt <= this.limits.idleTtlMs) break;
-      this.remove(id);
-    }
-  }
-
-  private touch(conversation: WebchatConversation): void {
-    conversation.lastActiveAt = Date.now();
-    // Re-insert so iteration order stays least-recently-active first.
-    this.conversations.delete(conversation.id);
-    this.conversations.set(conversation.id, conversation);
-  }
-
-  private remove(id: string): void {
-    const conversation = this.conversations.get(id);
-    if (!conversation) return;
-    this.conversations.delete(id);
-    conversation.end();
-    this.byToken.delete(conversation.tokenHash.toString('hex'));
-    for (const fileId of conversation.files) {
-      const file = this.files.get(fileId);
-      if (file) this.storedBytes -= file.bytes.length;
-      this.files.delete(fileId);
-    }
-  }
-}
-
-function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  tokenMatches(conversation: WebchatConversation, token: string): boolean;
+  /** Marks the conversation started; true for the one call (of any replica) that did it. */
+  claimStart(conversationId: string): Promise<boolean>;
+  /** A new activity id in the Direct Line style, `<conversationId>|0000001`; undefined when the conversation is gone. */
+  nextActivityId(conversationId: string): Promise<{ id: string; sequence: number } | undefined>;
+  /**
+   * Appends an activity; returns its watermark (undefined when the conversation is gone). A new
+   * version of an earlier activity passes the earlier ids as `aliases`: `activity()` on any of them
+   * then finds this version.
+   */
+  append(conversationId: string, activity: WireActivity, aliases?: string[]): Promise<number | undefined>;
+  /** Activities after `watermark` (all when absent or unparsable), and the watermark to ask with next. */
+  since(conversationId: string, watermark: string | null | undefined): Promise<ActivitySet | undefined>;
+  /** The latest version of an activity still in the log, by any of its ids. */
+  activity(conversationId: string, activityId: string): Promise<WireActivity | undefined>;
+  /** Stores an upload; undefined when it would exceed the total budget. */
+  addFile(conversation: WebchatConversation, file: Omit<StoredFile, 'id' | 'conversationId'>): Promise<StoredFile | undefined>;
+  getFile(id: string): Promise<StoredFile | undefined>;
+  /** Records a stream ticket's use: true the first time (across every replica), false after. */
+  redeemTicket(signature: string, expiresAtMs: number): Promise<boolean>;
+  /** Hears every append to (and the end of) one conversation, whichever replica appended. */
+  subscribe(conversationId: string, listener: ConversationListener): () => void;
+  /** Stops listening for other replicas' appends. */
+  close(): Promise<void>;
 }

@@ -56,6 +56,13 @@ export interface InferencePoolOptions {
   provider?: ProviderRequest;
   cudaInstalled?: boolean;
   graphOptimizationLevel?: SessionInit['graphOptimizationLevel'];
+  /**
+   * Batches one worker session holds at once: the one it runs and the ones after it (default 2
+   * for worker sessions, 1 for in-thread and remote ones). With 2, the pool forms and sends a
+   * worker its next batch while the current one runs, so the worker does not sit idle while its
+   * result travels to the main thread and the next batch travels back.
+   */
+  pipelineDepth?: number;
   /** Retry a request once when the worker running it dies (default true). */
   retryOnCrash?: boolean;
   /**
@@ -81,9 +88,35 @@ export type RequestOutcome = 'ok' | 'busy' | 'timeout' | 'error' | 'closed';
 
 /** Hooks for metrics (see metrics.ts) and benchmarks. */
 export interface PoolObserver {
-  batch?(e: { size: number; seqLen: number; realTokens: number; padMs: number; inferenceMs: number; roundtripMs: number }): void;
+  batch?(e: BatchEvent): void;
   request?(e: { outcome: RequestOutcome; totalMs: number; queueMs?: number; resultWaitMs?: number }): void;
   restart?(e: { reason: string }): void;
+}
+
+/** One answered batch. Times in ms; the `*At` fields are epoch ms (timeOrigin + now, comparable across threads). */
+export interface BatchEvent {
+  size: number;
+  seqLen: number;
+  realTokens: number;
+  padMs: number;
+  inferenceMs: number;
+  /** Sent to the executor → its answer taken by the pool. */
+  roundtripMs: number;
+  /** The executor that ran it. */
+  session?: number;
+  /** Choosing the rows and packing them (main thread). */
+  formMs?: number;
+  /** Arrival of its oldest request → sent to the executor. */
+  oldestQueueMs?: number;
+  sentAt?: number;
+  /** Worker sessions: the worker took it off its port (after the batch before it, when pipelined). */
+  receivedAt?: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** The pool's thread took the answer. */
+  resultAt?: number;
+  /** Handing the results to the callers (main thread). */
+  deliverMs?: number;
 }
 
 export interface ProviderFallback {
@@ -122,11 +155,12 @@ interface Item {
   readonly seq: readonly number[];
   readonly len: number;
   readonly enqueuedAt: number;
+  /** enqueuedAt + timeoutMs: the deadline sweep fails it then (one timer for all items, not one each). */
+  readonly deadline: number;
   attempts: number;
   settled: boolean;
   /** The batch answerable for it (unset while it waits in the queue). */
   owner?: RunningBatch;
-  timer?: NodeJS.Timeout;
   resolve(r: ItemResult): void;
   reject(e: Error): void;
 }
@@ -148,9 +182,10 @@ interface ItemResult {
 
 interface Slot {
   executor: Executor;
-  busy: boolean;
+  /** Dispatched and unanswered, oldest (the one running) first; at most pipelineDepth. */
+  batches: RunningBatch[];
+  /** Armed for the batch at the head of `batches` (the one running). */
   watchdog?: NodeJS.Timeout;
-  batch?: RunningBatch;
 }
 
 /** A dispatched batch; `detached` once its executor was retired and its requests handed elsewhere. */
@@ -187,6 +222,11 @@ export class InferencePool implements LogitsRunner {
   private readonly timeoutMs: number;
   private readonly hangMs: number;
   private readonly retryOnCrash: boolean;
+  private readonly pipelineDepth: number | undefined;
+  /** Unsettled items in arrival order (= deadline order): the one deadline timer watches the head. */
+  private readonly deadlines: Item[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer?: NodeJS.Timeout;
   private readonly maxRetired: number;
   private readonly retired = new Set<Executor>();
   /** Replacements being started (so several exits do not overshoot `configured`). */
@@ -226,6 +266,7 @@ export class InferencePool implements LogitsRunner {
     this.timeoutMs = positive(options.timeoutMs, 2000, 'timeoutMs');
     this.hangMs = positive(options.hangMs, Math.max(5000, this.timeoutMs * 2), 'hangMs');
     this.retryOnCrash = options.retryOnCrash ?? true;
+    this.pipelineDepth = options.pipelineDepth === undefined ? undefined : Math.floor(positive(options.pipelineDepth, 1, 'pipelineDepth'));
     this.logger = options.logger ?? noopLogger;
     this.configured = positive(options.sessions, 1, 'sessions');
     this.maxRetired = positive(options.maxRetired, Math.max(2, this.configured), 'maxRetired');
@@ -272,7 +313,7 @@ export class InferencePool implements LogitsRunner {
       sessions: {
         configured: this.configured,
         alive: this.slots.length,
-        busy: this.slots.filter((s) => s.busy).length,
+        busy: this.slots.filter((s) => s.batches.length > 0).length,
         retired: this.retired.size,
       },
       queueDepth: this.pending.length,
@@ -311,6 +352,21 @@ export class InferencePool implements LogitsRunner {
       throw new BusyError(`inference queue is full (${this.pending.length}/${this.queueMax} waiting)`);
     }
     const trace = currentTrace();
+    if (k === 1) {
+      // One message per turn is the common case: no Promise.all, no per-batch bookkeeping.
+      const r = await this.enqueue(sequences[0]!);
+      trace?.record('queue_wait', r.queueMs);
+      if (r.networkMs !== undefined) trace?.record('network', r.networkMs);
+      trace?.record('result_wait', r.resultWaitMs);
+      trace?.setAttribute('batch_size', r.batchSize);
+      return {
+        logits: [r.logits],
+        numLabels: r.cols,
+        batchSize: 1,
+        seqLen: sequences[0]!.length,
+        timings: { padMs: r.padMs, inferenceMs: r.inferenceMs },
+      };
+    }
     const results = await Promise.all(sequences.map((seq) => this.enqueue(seq)));
 
     const first = results[0]!;
@@ -368,6 +424,8 @@ export class InferencePool implements LogitsRunner {
     for (const s of slots) clearTimeout(s.watchdog);
     // Retired threads still in a batch past drainMs are left to end on their own (never terminated).
     await Promise.all([...slots.map((s) => s.executor), ...this.retired].map((e) => e.close(drainMs)));
+    // Requests still unanswered keep their deadline; otherwise no timer outlives the pool.
+    this.armDeadline();
   }
 
   /**
@@ -423,7 +481,7 @@ export class InferencePool implements LogitsRunner {
       await Promise.all(executors.map((e) => e.close()));
       throw err;
     }
-    for (const e of executors) this.slots.push({ executor: e, busy: false });
+    for (const e of executors) this.slots.push({ executor: e, batches: [] });
     this.logger.info(
       {
         provider: this.providerInUse,
@@ -472,11 +530,50 @@ export class InferencePool implements LogitsRunner {
 
   private enqueue(seq: readonly number[]): Promise<ItemResult> {
     return new Promise<ItemResult>((resolve, reject) => {
-      const item: Item = { seq, len: seq.length, enqueuedAt: performance.now(), attempts: 0, settled: false, resolve, reject };
-      item.timer = setTimeout(() => this.onTimeout(item), this.timeoutMs);
+      const enqueuedAt = performance.now();
+      const item: Item = { seq, len: seq.length, enqueuedAt, deadline: enqueuedAt + this.timeoutMs, attempts: 0, settled: false, resolve, reject };
+      this.deadlines.push(item);
+      if (!this.deadlineTimer) this.armDeadline();
       this.pending.push(item);
       this.schedulePump();
     });
+  }
+
+  /**
+   * One timer for every request's deadline. Deadlines are arrival + timeoutMs, so arrival order is
+   * deadline order (a retried request keeps its first arrival): the timer only ever waits for the
+   * oldest unsettled request, and settled ones are dropped from the head as it passes.
+   */
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.dropSettledDeadlines();
+    const head = this.deadlines[this.deadlineHead];
+    if (!head) {
+      this.deadlines.length = 0;
+      this.deadlineHead = 0;
+      return;
+    }
+    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, head.deadline - performance.now()));
+  }
+
+  /** Forgets answered requests at the head of the deadline list (they would otherwise wait there up to timeoutMs). */
+  private dropSettledDeadlines(): void {
+    while (this.deadlineHead < this.deadlines.length && this.deadlines[this.deadlineHead]!.settled) this.deadlineHead++;
+    if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlines.length) {
+      this.deadlines.splice(0, this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+  }
+
+  private onDeadline(): void {
+    const now = performance.now();
+    for (let i = this.deadlineHead; i < this.deadlines.length; i++) {
+      const item = this.deadlines[i]!;
+      if (item.deadline > now) break;
+      this.onTimeout(item);
+    }
+    this.armDeadline();
   }
 
   private schedulePump(): void {
@@ -489,64 +586,98 @@ export class InferencePool implements LogitsRunner {
     queueMicrotask(() => this.pump());
   }
 
+  /** How many batches a slot may hold: the one running and, for workers, the next ones. */
+  private depthOf(slot: Slot): number {
+    return this.pipelineDepth ?? (slot.executor.kind === 'worker' ? 2 : 1);
+  }
+
+  /** The least loaded slot with room for a batch (idle ones first), or undefined. */
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) {
+      if (s.batches.length >= this.depthOf(s)) continue;
+      if (!best || s.batches.length < best.batches.length) best = s;
+      if (s.batches.length === 0) break;
+    }
+    return best;
+  }
+
   private pump(): void {
     this.pumpScheduled = false;
     if (this.closed) return;
     while (this.pending.length > 0) {
-      const slot = this.slots.find((s) => !s.busy);
+      const slot = this.freeSlot();
       if (!slot) return;
       const waited = performance.now() - this.pending[0]!.enqueuedAt;
-      if (this.pending.length < this.limits.maxBatchSize && waited < this.maxDelayMs) {
+      // maxDelayMs only holds a batch back for an idle session; a batch queued behind a running
+      // one waits for that batch anyway.
+      if (slot.batches.length === 0 && this.pending.length < this.limits.maxBatchSize && waited < this.maxDelayMs) {
         clearTimeout(this.delayTimer);
         this.delayTimer = setTimeout(() => this.schedulePump(), Math.max(1, Math.ceil(this.maxDelayMs - waited)));
         return;
       }
-      this.dispatch(slot, takeBatch(this.pending, this.limits));
+      const formStart = performance.now();
+      this.dispatch(slot, takeBatch(this.pending, this.limits), formStart);
     }
   }
 
-  private dispatch(slot: Slot, batch: Item[]): void {
-    slot.busy = true;
+  private dispatch(slot: Slot, batch: Item[], formStart: number): void {
     const running: RunningBatch = { items: batch, detached: false };
-    slot.batch = running;
+    slot.batches.push(running);
     this.inFlight += batch.length;
     const batchId = this.nextBatchId++;
     for (const item of batch) {
       item.attempts += 1;
       item.owner = running;
     }
-    const input = packBatch(batch.map((i) => i.seq));
+    const seqs: (readonly number[])[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) seqs[i] = batch[i]!.seq;
+    const input = packBatch(seqs);
     const seqLen = input.seqLen;
     const realTokens = input.ids.length;
     const t0 = performance.now();
-    if (slot.executor.kind === 'worker') {
-      slot.watchdog = setTimeout(() => {
-        this.logger.error({ session: slot.executor.id, hangMs: this.hangMs }, 'inference session hung: retiring and replacing it');
-        this.retire(slot, `hung for more than ${this.hangMs} ms`);
-      }, this.hangMs);
-    }
+    const oldestQueueMs = t0 - batch.reduce((m, i) => Math.min(m, i.enqueuedAt), t0);
+    if (slot.batches.length === 1) this.armWatchdog(slot);
+    const sent = { formMs: t0 - formStart, oldestQueueMs, sentAt: performance.timeOrigin + t0 };
     slot.executor.run(input).then(
-      (out) => this.complete(slot, running, batchId, out, t0, seqLen, realTokens),
+      (out) => this.complete(slot, running, batchId, out, t0, seqLen, realTokens, sent),
       (err: unknown) => this.failBatch(slot, running, err),
     );
   }
 
-  private complete(slot: Slot, running: RunningBatch, batchId: number, out: BatchOutput, t0: number, seqLen: number, realTokens: number): void {
+  /** Times the batch at the head of the slot (the one running now): past hangMs the session is retired. */
+  private armWatchdog(slot: Slot): void {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
+    if (slot.executor.kind !== 'worker' || slot.batches.length === 0) return;
+    slot.watchdog = setTimeout(() => {
+      this.logger.error({ session: slot.executor.id, hangMs: this.hangMs }, 'inference session hung: retiring and replacing it');
+      this.retire(slot, `hung for more than ${this.hangMs} ms`);
+    }, this.hangMs);
+  }
+
+  private complete(
+    slot: Slot,
+    running: RunningBatch,
+    batchId: number,
+    out: BatchOutput,
+    t0: number,
+    seqLen: number,
+    realTokens: number,
+    sent: { formMs: number; oldestQueueMs: number; sentAt: number },
+  ): void {
     const batch = running.items;
     this.release(slot, running);
     const now = performance.now();
     this.batches += 1;
     this.batchedRequests += batch.length;
-    for (const o of this.observers) {
-      o.batch?.({ size: batch.length, seqLen, realTokens, padMs: out.padMs, inferenceMs: out.inferenceMs, roundtripMs: now - t0 });
-    }
     const compute = out.padMs + out.inferenceMs + (out.networkMs ?? 0);
-    batch.forEach((item, r) => {
-      if (item.settled) return;
+    for (let r = 0; r < batch.length; r++) {
+      const item = batch[r]!;
+      if (item.settled) continue;
       // A retired worker's late answer wins over the retry still waiting in the queue.
       if (running.detached) this.dropPending(item);
       item.settled = true;
-      clearTimeout(item.timer);
       const totalMs = now - item.enqueuedAt;
       const waiting = Math.max(0, totalMs - compute);
       const queueMs = Math.min(waiting, Math.max(0, out.startedAt - (performance.timeOrigin + item.enqueuedAt)));
@@ -565,7 +696,28 @@ export class InferencePool implements LogitsRunner {
         queueMs,
         resultWaitMs,
       });
-    });
+    }
+    if (this.observers.length > 0) {
+      const e: BatchEvent = {
+        size: batch.length,
+        seqLen,
+        realTokens,
+        padMs: out.padMs,
+        inferenceMs: out.inferenceMs,
+        roundtripMs: now - t0,
+        session: slot.executor.id,
+        ...sent,
+        ...(out.receivedAt !== undefined ? { receivedAt: out.receivedAt } : {}),
+        startedAt: out.startedAt,
+        endedAt: out.endedAt,
+        resultAt: performance.timeOrigin + now,
+        deliverMs: performance.now() - now,
+      };
+      for (const o of this.observers) o.batch?.(e);
+    }
+    // Idle: no timer left behind for requests that are all answered (a retired batch's may remain).
+    if (this.inFlight === 0 && this.pending.length === 0) this.armDeadline();
+    else this.dropSettledDeadlines();
     this.schedulePump();
   }
 
@@ -591,10 +743,10 @@ export class InferencePool implements LogitsRunner {
 
   private release(slot: Slot, running: RunningBatch): void {
     if (running.detached) return; // accounted for when its worker was retired
-    clearTimeout(slot.watchdog);
-    slot.watchdog = undefined;
-    slot.busy = false;
-    slot.batch = undefined;
+    const i = slot.batches.indexOf(running);
+    if (i >= 0) slot.batches.splice(i, 1);
+    // The next batch (sent while this one ran) starts now: its own hangMs from here.
+    if (i === 0) this.armWatchdog(slot);
     this.uncount(running.items.length);
   }
 
@@ -617,7 +769,6 @@ export class InferencePool implements LogitsRunner {
   private settleReject(item: Item, err: Error, outcome: Exclude<RequestOutcome, 'ok' | 'busy'>): void {
     if (item.settled) return;
     item.settled = true;
-    clearTimeout(item.timer);
     this.counts[outcome] += 1;
     this.notifyRequest({ outcome, totalMs: performance.now() - item.enqueuedAt });
     item.reject(err);
@@ -642,14 +793,25 @@ export class InferencePool implements LogitsRunner {
     clearTimeout(slot.watchdog);
     slot.watchdog = undefined;
     this.retired.add(slot.executor);
-    const running = slot.batch;
-    if (running && !running.detached) {
+    // Every batch it holds (the running one and those queued behind it) goes back, oldest first.
+    const again: Item[] = [];
+    let allHandedOn = true;
+    for (const running of slot.batches) {
+      if (running.detached) continue;
       running.detached = true;
       this.uncount(running.items.length);
-      const again = running.items.filter((item) => !item.settled && this.retryOnCrash && item.attempts < 2);
-      for (const item of again) item.owner = undefined;
-      this.pending.unshift(...again);
+      for (const item of running.items) {
+        if (item.settled) continue;
+        if (!this.retryOnCrash || item.attempts >= 2) {
+          allHandedOn = false; // only this worker's late answer can still serve it
+          continue;
+        }
+        item.owner = undefined;
+        again.push(item);
+      }
     }
+    slot.batches = [];
+    this.pending.unshift(...again);
     if (this.closed) return;
     this.restarts += 1;
     for (const o of this.observers) o.restart?.({ reason });
@@ -657,7 +819,8 @@ export class InferencePool implements LogitsRunner {
       { session: slot.executor.id, reason, alive: this.slots.length, retired: this.retired.size },
       'inference session retired: replacing it',
     );
-    void slot.executor.retire();
+    // Batches it has not started need not run there when all their requests are served elsewhere.
+    void slot.executor.retire({ dropUnstarted: allHandedOn });
     this.scheduleReplacement();
     this.schedulePump();
   }
@@ -718,7 +881,7 @@ export class InferencePool implements LogitsRunner {
       return;
     }
     this.consecutiveStartFailures = 0;
-    this.slots.push({ executor, busy: false });
+    this.slots.push({ executor, batches: [] });
     this.schedulePump();
   }
 }

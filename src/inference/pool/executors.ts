@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ProviderName } from '../executionProvider.js';
 import { OnnxClassifierSession } from '../onnxSession.js';
-import { flattenRows, padPacked } from './batchInput.js';
+import { padPacked } from './batchInput.js';
 import { InferenceFailedError, WorkerCrashedError } from './errors.js';
 import type { BatchInput, BatchOutput, DebugAction, FromWorker, SessionInit, ToWorker } from './protocol.js';
 
@@ -19,8 +19,10 @@ export interface Executor {
    * Takes no more work: the batches it already has finish and are answered, then it releases its
    * session and ends by itself. Resolves when it has ended (never, if a batch never returns).
    * Nothing is ever terminated: terminating a thread inside `session.run` aborts the process.
+   * `dropUnstarted`: batches it has not started may be answered with an error instead of run
+   * (the pool re-queued all of their requests).
    */
-  retire(): Promise<void>;
+  retire(options?: { dropUnstarted?: boolean }): Promise<void>;
   /** Retires it and waits at most `graceMs` for it to end; a thread still inside a batch is left to finish on its own. */
   close(graceMs?: number): Promise<void>;
   debug(action: DebugAction, ms?: number): void;
@@ -105,11 +107,11 @@ export class WorkerExecutor implements Executor {
     this.worker.postMessage(msg);
   }
 
-  retire(): Promise<void> {
+  retire(options: { dropUnstarted?: boolean } = {}): Promise<void> {
     if (!this.dead && !this.retiring) {
       this.retiring = true;
       // The worker answers what it already has, releases the session and closes its port: the thread ends by itself.
-      const msg: ToWorker = { type: 'close' };
+      const msg: ToWorker = { type: 'close', ...(options.dropUnstarted ? { dropUnstarted: true } : {}) };
       this.worker.postMessage(msg);
     }
     return this.ended;
@@ -193,16 +195,16 @@ export class ThreadExecutor implements Executor {
     const padMs = performance.now() - t0;
     let out;
     try {
-      out = await this.session.runBatch(batch);
+      out = await this.session.runBatchFlat(batch);
     } catch (err) {
       throw new InferenceFailedError(err instanceof Error ? err.message : String(err));
     }
     return {
-      logits: flattenRows(out.logits, out.numLabels),
+      logits: out.data,
       rows: out.batchSize,
-      cols: out.numLabels,
+      cols: out.cols,
       padMs,
-      inferenceMs: out.timings.inferenceMs,
+      inferenceMs: out.inferenceMs,
       startedAt: performance.timeOrigin + t0,
       endedAt: performance.timeOrigin + performance.now(),
     };

@@ -2,6 +2,7 @@ export {
   InferencePool,
   type InferencePoolOptions,
   type PoolObserver,
+  type BatchEvent,
   type PoolStats,
   type PoolLogger,
   type ProviderFallback,

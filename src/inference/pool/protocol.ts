@@ -35,6 +35,12 @@ export interface BatchOutput {
   /** When the executor started and finished the batch (epoch ms: timeOrigin + now, comparable across threads). */
   startedAt: number;
   endedAt: number;
+  /**
+   * Worker sessions: when the batch's message was taken off the port (epoch ms). `startedAt −
+   * receivedAt` is the time it waited behind the batch before it (the pool sends a worker its next
+   * batch while one runs); `receivedAt` minus the pool's send time is the hand-over.
+   */
+  receivedAt?: number;
 }
 
 /**
@@ -48,8 +54,13 @@ export type DebugAction = 'crash_on_next_run' | 'hang_on_next_run' | 'exit_now' 
 export type ToWorker =
   | { type: 'run'; id: number; input: BatchInput }
   | { type: 'debug'; action: DebugAction; ms?: number }
-  /** Finish the batches already received, release the session, and let the thread end on its own. */
-  | { type: 'close' };
+  /**
+   * Finish the batches already received, release the session, and let the thread end on its own.
+   * `dropUnstarted`: the pool has handed every request of this worker's batches to other sessions,
+   * so batches it has not started are answered `dropped` instead of being run (a retired worker
+   * does not spend the cores on work already being done elsewhere).
+   */
+  | { type: 'close'; dropUnstarted?: boolean };
 
 export type FromWorker =
   | { type: 'ready'; provider: ProviderName; loadMs: number }

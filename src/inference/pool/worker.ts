@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { OnnxClassifierSession } from '../onnxSession.js';
-import { flattenRows, padPacked } from './batchInput.js';
+import { padPacked } from './batchInput.js';
 import type { FromWorker, SessionInit, ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
@@ -21,7 +21,11 @@ let hangOnNextRun = false;
 let slowNextRunMs = 0;
 /** Batches received and not yet answered: `close` waits for them (never end a thread inside session.run). */
 const running = new Set<Promise<void>>();
+/** The batch run last (runOne never rejects: it answers errors). */
+let last: Promise<void> = Promise.resolve();
 let closing = false;
+/** Set by `close` with dropUnstarted: batches not started yet are answered `dropped`, not run. */
+let dropUnstarted = false;
 
 async function main(): Promise<void> {
   let session: OnnxClassifierSession;
@@ -41,7 +45,11 @@ async function main(): Promise<void> {
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'run': {
-        const run = runOne(session, msg.id, msg);
+        const receivedAt = performance.timeOrigin + performance.now();
+        // One batch at a time, in arrival order: the pool sends the next batch while one runs, and
+        // session.run yields (setImmediate) before it blocks, so without the chain the next batch
+        // would be padded and timed while the current one still runs.
+        const run = (last = last.then(() => runOne(session, msg.id, msg, receivedAt)));
         running.add(run);
         void run.finally(() => running.delete(run));
         break;
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
         if (msg.action === 'slow_next_run') slowNextRunMs = msg.ms ?? 3000;
         break;
       case 'close':
+        if (msg.dropUnstarted) dropUnstarted = true;
         if (closing) break;
         closing = true;
         // The thread ends by itself once the session is released and the port closed: the pool never
@@ -66,7 +75,16 @@ async function main(): Promise<void> {
   send({ type: 'ready', provider: session.provider, loadMs: session.loadMs });
 }
 
-async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+async function runOne(
+  session: OnnxClassifierSession,
+  id: number,
+  msg: Extract<ToWorker, { type: 'run' }>,
+  receivedAt: number,
+): Promise<void> {
+  if (dropUnstarted) {
+    send({ type: 'error', id, message: 'dropped: the session was retired before this batch started' });
+    return;
+  }
   if (crashOnNextRun) process.exit(70);
   if (hangOnNextRun) {
     // Blocks this thread for good (fault injection for the hang watchdog).
@@ -83,8 +101,8 @@ async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<T
     const startedAt = performance.timeOrigin + t0;
     const batch = padPacked(msg.input, init.padTokenId);
     const padMs = performance.now() - t0;
-    const out = await session.runBatch(batch);
-    const logits = flattenRows(out.logits, out.numLabels);
+    const out = await session.runBatchFlat(batch);
+    const logits = out.data;
     send(
       {
         type: 'result',
@@ -92,11 +110,12 @@ async function runOne(session: OnnxClassifierSession, id: number, msg: Extract<T
         output: {
           logits,
           rows: out.batchSize,
-          cols: out.numLabels,
+          cols: out.cols,
           padMs,
-          inferenceMs: out.timings.inferenceMs,
+          inferenceMs: out.inferenceMs,
           startedAt,
           endedAt: performance.timeOrigin + performance.now(),
+          receivedAt,
         },
       },
       [logits.buffer as ArrayBuffer],

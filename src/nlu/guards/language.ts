@@ -5,7 +5,9 @@
  *
  * Measured (docs/notes/nlu.md): 0 of the CLINC150 English utterances (23,700) and 0 of the training
  * validation/independent rows flagged; German, Spanish, French, Dutch, Italian, Portuguese and
- * Chinese/Japanese/Russian samples flagged.
+ * Chinese/Japanese/Russian samples flagged. Extended (docs/notes/nlu2.md) with Polish, Czech, Turkish,
+ * Swedish, Danish, Norwegian, Romanian, Hungarian, Indonesian and Vietnamese words and letters: still
+ * 1 of 23,700 CLINC150 flagged ("merci beaucoup") and 0 of val/test/independent.
  */
 
 export interface LanguageVerdict {
@@ -46,7 +48,31 @@ const FOREIGN = new Set(
       'il gli che annulla annullare qual pela di della delle favore ciao quanti abbiamo ordine ordini grazie è não nao obrigado olá ola ' +
       'quantos temos preciso encomenda você voce ' +
       // Dutch
-      'het een ik wij niet bestelling hoeveel hebben magazijn alsjeblieft bedankt waar graag goedemorgen'
+      'het een ik wij niet bestelling hoeveel hebben magazijn alsjeblieft bedankt waar graag goedemorgen ' +
+      // Polish, Czech (issue 14, nlu2: the blind set's non-English rows were 77.8% detected)
+      'jest nie się czy ile mamy magazynie proszę prosze zamówienie zamowienie zamówienia dziękuję dziekuje dzień dzien dobry ' +
+      'anuluj anulować anulowac przesyłka przesylka kiedy gdzie jaki jaka jakie są ' +
+      'není jsou máme mame kolik prosím prosim objednávka objednávku objednavku skladě sklade děkuji dekuji dobrý ' +
+      'zrušit zrušte zrusit schválit schvalit zásilka zasilka kde kdy ' +
+      // Turkish
+      'bir için icin kaç kac yok nerede sipariş siparis siparişi siparisi depoda deposunda lütfen lutfen teşekkürler ' +
+      'tesekkurler merhaba iptal onayla sevkiyat gümrük gumruk gümrükten stokta kadar tane değil degil mı mi ' +
+      // Swedish, Danish, Norwegian
+      'och att är jag inte för många manga beställning beställningen bestallning tack hej finns varför varfor ' +
+      'avbryt godkänn godkann leverans snälla snalla lagret lageret ' +
+      'og ikke jeg hvor mange bestilling bestillingen takk hei hvordan hvad hva venligst vennligst godkend godkjenn ' +
+      'annuller avbestill forsendelsen sendingen tolden tollen ' +
+      // Romanian
+      'și este sunt avem câte cate câți cati comanda comandă comenzi depozit depozitul vă rog mulțumesc multumesc ' +
+      'bună ziua anulează anuleaza anulați anulati aprobă aproba livrare unde pentru vamă vama ' +
+      // Hungarian
+      'és hogy nem vannak hány hany raktárban raktarban kérem kerem köszönöm koszonom rendelés rendelest rendelést ' +
+      'szia napot törölje torolje szállítmány szallitmany mennyi ' +
+      // Indonesian / Malay
+      'saya kami tolong berapa yang dan untuk dengan pesanan gudang tidak sudah belum bisa mohon terima kasih barang ' +
+      'kirim batalkan pengiriman apakah halo selamat pagi ' +
+      // Vietnamese (also caught by its letters)
+      'của và không khong có nhiêu nhieu trong kho đơn hàng xin chào chao cảm ơn hủy duyệt duyet tôi toi chúng'
   )
     .split(' ')
     .filter(Boolean),
@@ -58,7 +84,7 @@ const LETTER = /\p{L}/u;
 /** Ids, numbers, URLs, mentions and emoji-free punctuation: language-neutral. */
 const NEUTRAL = /https?:\/\/\S+|\S+@\S+|<@[^>]+>|@\w+|\b[A-Za-z]{1,4}-[A-Za-z0-9]+\b|\p{N}+/gu;
 /** Letters English chat does not use (loanwords like "café" are rare in ours, and count once only). */
-const FOREIGN_LETTERS = /[äöüßñãõçéèêàùâîôûœ¿¡]/u;
+const FOREIGN_LETTERS = /[äöüßñãõçéèêàùâîôûœ¿¡ąćęłńśźżčďěňřšťůžğışåøæăâșțşţőűđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/u;
 const WORD = /[\p{L}']+/gu;
 
 export function detectLanguage(text: string): LanguageVerdict {

@@ -1,6 +1,7 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
 import { WRITE_INTENTS, type Entity } from '../types.js';
 import { findNegatedWrite, findOtherDepartment, findRejection, isPriceQuestion } from './cues.js';
+import { correctSpelling, type Corrected } from './spelling.js';
 
 /**
  * Per-write-intent minimum top probability, calibrated on the VALIDATION split by
@@ -17,6 +18,8 @@ export interface GuardOptions {
   decision?: boolean;
   /** Other departments' requests are not our writes. Default true. */
   otherDepartments?: boolean;
+  /** Cue words are found through one typo ("rejcet", "dont cancle"): spelling.ts. Default true. */
+  spelling?: boolean;
 }
 
 export interface GuardOutcome {
@@ -31,6 +34,7 @@ export interface GuardOutcome {
 }
 
 const APPROVE = 'procurement.approve_order';
+const ORDER_STATUS = 'procurement.order_status';
 const CANCEL = 'procurement.cancel_order';
 const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
 
@@ -46,13 +50,17 @@ function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | '
  * The rules a write intent must pass after the model (reads are never touched, except that a
  * rejection turns a cancel into the decision intent):
  * 1. a rejection cue with cancel/approve on top → approve_order + `decision=reject` entity;
- * 2. a price question read as an HS-code search, a stock question or a write → out_of_scope;
+ * 2. a price question read as an HS-code search, a stock question, an order status without an order,
+ *    a write, or already out of scope → out_of_scope with reason `price_question`;
  * 3. a negated write ("don't order…") → out_of_scope, or the "just …" part's (read) intent;
  * 4. another department's request ("invoice our customer…") → out_of_scope;
  * 5. below the intent's calibrated threshold → out_of_scope (asking beats a wrong write).
  */
-export function guardWrite(text: string, d: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
+export function guardWrite(typed: string, d: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
   const out: GuardOutcome = { decision: d, entities: [] };
+  // The cues are read in the typo-corrected text; the decision entity's span indexes the typed one.
+  const spelled = cueText(typed, options);
+  const text = spelled.text;
   const rejection = options.decision !== false ? findRejection(text) : undefined;
   const aboutOtherThings = entities.some((e) => e.type === 'shipment' || e.type === 'declaration');
   // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
@@ -69,16 +77,15 @@ export function guardWrite(text: string, d: IntentDecision, entities: readonly E
   ) {
     const approve = d.ranking.find((r) => r.intent === APPROVE)!;
     out.decision = { intent: APPROVE, confidence: approve.confidence, ranking: d.ranking };
-    out.entities.push({
-      type: 'decision',
-      value: 'reject',
-      text: text.slice(rejection.start, rejection.end),
-      start: rejection.start,
-      end: rejection.end,
-    });
+    const start = spelled.toOriginal(rejection.start);
+    const end = spelled.toOriginal(rejection.end);
+    out.entities.push({ type: 'decision', value: 'reject', text: typed.slice(start, end), start, end });
     return out;
   }
-  if ((isWrite(d.intent) || PRICE_CONFUSED.has(d.intent)) && isPriceQuestion(text)) {
+  // Also marked when the model already said out_of_scope, or order status without an order: the bot
+  // answers price questions with the catalog price (decision.ts routedIntent).
+  const priceConfused = PRICE_CONFUSED.has(d.intent) || d.intent === oos || (d.intent === ORDER_STATUS && !entities.some((e) => e.type === 'purchase_order'));
+  if ((isWrite(d.intent) || priceConfused) && isPriceQuestion(text)) {
     out.decision = withheld(d, 'price_question', oos);
     return out;
   }
@@ -109,6 +116,12 @@ export function guardWrite(text: string, d: IntentDecision, entities: readonly E
 }
 
 /** The re-read of a negated write's remainder is used only when it is a read the rules let stand. */
-export function acceptsReread(text: string, intent: string, oos: string): boolean {
-  return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(text));
+export function acceptsReread(text: string, intent: string, oos: string, options: GuardOptions = {}): boolean {
+  return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(cueText(text, options).text));
+}
+
+const asTyped = (text: string): Corrected => ({ text, edits: [], toOriginal: (offset) => offset });
+
+function cueText(text: string, options: GuardOptions): Corrected {
+  return options.spelling === false ? asTyped(text) : correctSpelling(text);
 }

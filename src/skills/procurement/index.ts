@@ -4,6 +4,7 @@ import { createOrderAction } from './actions/createOrder.js';
 import { approveOrderAction, rejectOrderAction } from './actions/decideOrder.js';
 import { listOrdersAction } from './actions/listOrders.js';
 import { orderStatusAction } from './actions/orderStatus.js';
+import { productPriceAction } from './actions/productPrice.js';
 import { procurementJobHandlers, type ProcurementJobDeps } from './jobs.js';
 
 /** Purchasing: raise, look up, list, cancel, approve and reject purchase orders. */
@@ -16,6 +17,8 @@ export function procurementSkill(deps: ProcurementJobDeps): Skill {
       'procurement.cancel_order': 'procurement.cancel_order',
       'procurement.list_orders': 'procurement.list_orders',
       'procurement.approve_order': 'procurement.approve_order',
+      // Not a model label: price questions the NLU keeps out of scope (nlu/decision.ts routedIntent).
+      'procurement.product_price': 'procurement.product_price',
     },
     actions: [
       createOrderAction(),
@@ -24,6 +27,7 @@ export function procurementSkill(deps: ProcurementJobDeps): Skill {
       listOrdersAction(),
       approveOrderAction(),
       rejectOrderAction(),
+      productPriceAction(),
     ],
     jobHandlers: procurementJobHandlers(deps),
   };

@@ -1,0 +1,116 @@
+/**
+ * The conversation's state row handled with its lock (src/bot/state/turnStateSession.ts,
+ * conversationLock.ts, PostgresStorage.ts; issue 16): on PostgreSQL the lock reads the row in the
+ * round trip that takes the lock, and the state save commits and releases the lock in one round
+ * trip. Each turn still sees the previous turn's state, whatever process ran it; a conflicting or
+ * failing save still releases the lock.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConversationState, TestAdapter, TurnContext, type Activity } from 'botbuilder';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PostgresConversationLock } from '../../src/bot/state/conversationLock.js';
+import { ETagConflictError, PostgresStorage } from '../../src/bot/state/PostgresStorage.js';
+import { turnStateFor } from '../../src/bot/state/turnStateSession.js';
+import { execute } from '../../src/db/sql.js';
+import { databaseTargets, type TestDatabase } from '../helpers/databases.js';
+
+const postgres = (await databaseTargets()).find((t) => t.kind === 'postgres')!;
+const tick = () => new Promise((r) => setTimeout(r, 1 + Math.random() * 3));
+
+function conversation(): Partial<Activity> {
+  return { type: 'message', channelId: 'test', conversation: { id: `c-${randomUUID()}` } as Activity['conversation'], from: { id: 'u', name: 'u' }, recipient: { id: 'b', name: 'b' } };
+}
+
+describe.skipIf(postgres.skip)('conversation state read and written with the turn lock (PostgreSQL)', () => {
+  let db: TestDatabase;
+  const locks: PostgresConversationLock[] = [];
+  const newLock = (timeoutMs = 10_000) => {
+    const lock = new PostgresConversationLock({ url: db.config.mode === 'postgres' ? db.config.url : '', timeoutMs });
+    locks.push(lock);
+    return lock;
+  };
+  beforeAll(async () => {
+    db = await postgres.create();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(locks.map((l) => l.close()));
+    await db?.dispose();
+  });
+
+  it('two processes, 40 turns of one conversation: every turn sees the last one\'s state, none through the pool', async () => {
+    const adapter = new TestAdapter();
+    const activity = conversation();
+    // Two "processes": a lock session and a Storage / ConversationState each.
+    const sides = [0, 1].map(() => {
+      const state = new ConversationState(new PostgresStorage(db.db.dataSource));
+      return { lock: newLock(), state, counter: state.createProperty<number>('count') };
+    });
+    const probe = new TurnContext(adapter, { ...activity });
+    const lockKey = `test/conversations/${activity.conversation!.id}`;
+    const stateKey = sides[0]!.state.getStorageKey(probe)!;
+    const pool = vi.spyOn(db.db.dataSource, 'createQueryRunner');
+    const before = pool.mock.calls.length;
+
+    const turn = (side: (typeof sides)[number]) =>
+      side.lock.run(
+        lockKey,
+        async () => {
+          const context = new TurnContext(adapter, { ...activity });
+          const seen = await side.counter.get(context, 0);
+          await tick();
+          await side.counter.set(context, seen + 1);
+          await side.state.saveChanges(context);
+        },
+        { stateKey },
+      );
+    await Promise.all(sides.flatMap((side) => Array.from({ length: 20 }, () => turn(side))));
+
+    const poolRunners = pool.mock.calls.length - before;
+    pool.mockRestore();
+    const { rows } = await execute<{ document: { count: number } }>(db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
+    expect(rows[0]?.document.count).toBe(40);
+    expect(poolRunners).toBe(0);
+  });
+
+  it('a save that conflicts (the row changed under the turn) is refused and still releases the lock', async () => {
+    const adapter = new TestAdapter();
+    const activity = conversation();
+    const state = new ConversationState(new PostgresStorage(db.db.dataSource));
+    const counter = state.createProperty<number>('count');
+    const lockKey = `test/conversations/${activity.conversation!.id}`;
+    const stateKey = state.getStorageKey(new TurnContext(adapter, { ...activity }))!;
+    const first = new TurnContext(adapter, { ...activity });
+    await counter.set(first, 1);
+    await state.saveChanges(first);
+
+    const lock = newLock();
+    await expect(
+      lock.run(
+        lockKey,
+        async () => {
+          const context = new TurnContext(adapter, { ...activity });
+          await counter.set(context, (await counter.get(context, 0)) + 1);
+          // Someone writes the row without the lock (a lost lock connection, an operator).
+          await execute(db.db.dataSource, `UPDATE bot_state SET document = '{"count": 7}'::jsonb, etag = 'theirs' WHERE key = $1`, [stateKey]);
+          await state.saveChanges(context);
+        },
+        { stateKey },
+      ),
+    ).rejects.toBeInstanceOf(ETagConflictError);
+    // Free at once for another process (a 300 ms wait would time out if the lock were still held).
+    await expect(newLock(300).run(lockKey, async () => 'next turn ran')).resolves.toBe('next turn ran');
+    const { rows } = await execute<{ document: { count: number } }>(db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
+    expect(rows[0]?.document.count).toBe(7);
+  });
+
+  it('a save that fails in the database ends the lock connection: the lock is free and the next turn locks again', async () => {
+    const lockKey = `test/conversations/${randomUUID()}`;
+    const stateKey = `${lockKey}/`;
+    const lock = newLock();
+    await expect(
+      lock.run(lockKey, () => turnStateFor(stateKey)!.commitAndRelease(() => 'SELECT 1/0')!, { stateKey }),
+    ).rejects.toThrow(/division by zero/);
+    await expect(newLock(300).run(lockKey, async () => 'other process')).resolves.toBe('other process');
+    await expect(lock.run(lockKey, async () => 'same process, new connection', { stateKey })).resolves.toBe('same process, new connection');
+  });
+});
