@@ -31,18 +31,9 @@ import pg from 'pg';
 import { writeLineChart } from './lib/charts.js';
 import { round } from './lib/load.js';
 import { describeMachine, machineAtEnd, machineAtStart } from './lib/machine.js';
+import { ROOMY_LIMITS } from '../test/helpers/roomyLimits.js';
 import { freePort } from './lib/serverChild.js';
 
-/** Overload protections opened up (as test/helpers/testApp.ts ROOMY_LIMITS does for tests). */
-const ROOMY_LIMITS = {
-  ADMISSION_TARGET_MS: '0',
-  ADMISSION_MAX_INFLIGHT: '256',
-  ADMISSION_QUEUE_MAX: '1024',
-  ADMISSION_QUEUE_TIMEOUT_MS: '14000',
-  TURN_LOCK_TIMEOUT_MS: '30000',
-  TURN_DEADLINE_MS: '14000',
-  DB_ACQUIRE_TIMEOUT_MS: '10000',
-};
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TICK_MS = 10; // USER_HZ = 100 on Linux
 /** PostgreSQL 15 backends flush their statistics at most once a second, idle ones within 10 s. */

@@ -2,22 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
+import { ROOMY_LIMITS } from './roomyLimits.js';
 
-/**
- * The overload protections (admission, lock wait, pool wait, reply deadline) adapt to how busy the
- * machine is; the full suite runs in parallel forks on 2 cores, where a turn can take seconds. Tests
- * of other behaviour get roomy limits so that a slow CI machine sheds nothing; the tests of those
- * protections set their own values (`env` wins).
- */
-export const ROOMY_LIMITS: Record<string, string> = {
-  ADMISSION_TARGET_MS: '0',
-  ADMISSION_MAX_INFLIGHT: '256',
-  ADMISSION_QUEUE_MAX: '1024',
-  ADMISSION_QUEUE_TIMEOUT_MS: '14000',
-  TURN_LOCK_TIMEOUT_MS: '30000',
-  TURN_DEADLINE_MS: '14000',
-  DB_ACQUIRE_TIMEOUT_MS: '10000',
-};
+export { ROOMY_LIMITS };
 
 /** Starts the real server on a free loopback port; `dbEnv` picks the database (DATA_DIR or DATABASE_URL). */
 export async function startTestApp(
