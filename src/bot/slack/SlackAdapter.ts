@@ -12,6 +12,7 @@ import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger.js';
 import { ADAPTIVE_CARD_TYPE, renderForSlack, settledBlocks, type SlackMessageContent } from './blockKit.js';
 import { parseSlackConversationId, type SlackPlace } from './conversation.js';
+import { waitForDelayActivity } from '../delayActivity.js';
 
 /**
  * A Bot Framework adapter whose channel is Slack itself: the bot, its dialogs and state run
@@ -131,7 +132,7 @@ export class SlackAdapter extends BotAdapter {
     const responses: ResourceResponse[] = [];
     for (const activity of activities) {
       if (activity.type === 'delay') {
-        await new Promise((r) => setTimeout(r, Math.min(typeof activity.value === 'number' ? activity.value : 1000, 10_000)));
+        await waitForDelayActivity(activity);
         responses.push({ id: '' });
         continue;
       }

@@ -9,6 +9,7 @@ import {
 import type { ProactiveChannel } from '../proactive/notifier.js';
 import { WEBCHAT_CHANNEL_ID, storeBotActivity, type BotAccount } from './botActivities.js';
 import type { DirectLineStore, WireActivity } from './conversations.js';
+import { waitForDelayActivity } from '../delayActivity.js';
 
 const CONNECTOR_PATH = /^\/webchat\/connector\/([A-Za-z0-9_-]+)\/?$/;
 
@@ -64,7 +65,7 @@ class WebchatStoreAdapter extends BotAdapter {
     const responses: ResourceResponse[] = [];
     for (const activity of activities) {
       if (activity.type === 'delay') {
-        await new Promise((r) => setTimeout(r, Math.min(typeof activity.value === 'number' ? activity.value : 1000, 10_000)));
+        await waitForDelayActivity(activity);
         responses.push({ id: '' });
         continue;
       }
