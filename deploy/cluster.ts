@@ -14,11 +14,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../src/util/freePort.js';
 
 export interface ClusterOptions {
   /** PostgreSQL every process uses. */
@@ -101,16 +101,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = ['--import', 'tsx', 'src/main.ts'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free loopback port (the OS picks; closed again at once). */
-export const freePort = () =>
-  new Promise<number>((resolvePort, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolvePort(port));
-    });
-  });
+export { freePort };
 
 /**
  * The HAProxy configuration of the local cluster. Timings, so that a dead replica leaves the

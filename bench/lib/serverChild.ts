@@ -1,17 +1,9 @@
 /** The process under test, started the way `npm start` starts it: a child node running a TS entry point. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/util/freePort.js';
 import pg from 'pg';
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort };
 
 /** Polls /readyz until the child server is warm (model loaded, database migrated). */
 export async function waitReady(baseUrl: string, child: ChildProcess): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/util/freePort.js';
 
 export interface Playground {
   /** The page, e.g. http://127.0.0.1:40123 */
@@ -18,18 +18,7 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-/** A port the OS just handed out (the Playground falls back to a random one if it was taken meanwhile). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const require = createRequire(import.meta.url);
 const CLI = require.resolve('@microsoft/m365agentsplayground/cli.js');
