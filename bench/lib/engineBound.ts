@@ -15,6 +15,10 @@ export interface EngineBound {
   rowsPerSecond: number;
   /** ms per row on one session (its wall time / its rows), mean over the sessions. */
   msPerRow: number;
+  /** CPU µs per row of the loops' threads together (NaN where /proc is missing). */
+  cpuUsPerRow: number;
+  /** Share of padding tokens in its batches (%). */
+  paddingPct: number;
 }
 
 const ENGINE_LOOP = new URL('./engineLoop.mjs', import.meta.url);
@@ -69,10 +73,18 @@ export async function measureEngineBound(opts: {
         w.postMessage('go');
         return done;
       }),
-    )) as { rows: number; batches: number; wallMs: number }[];
+    )) as { rows: number; batches: number; wallMs: number; cpuNs: number }[];
     const rowsPerSecond = results.reduce((a, r) => a + (r.rows * 1000) / r.wallMs, 0);
     const msPerRow = results.reduce((a, r) => a + r.wallMs / r.rows, 0) / results.length;
-    return { sessions: opts.sessions, intra: opts.intra, batch: Math.max(1, Math.round(opts.batch)), rowsPerSecond, msPerRow };
+    let padded = 0;
+    let real = 0;
+    for (const b of batches) {
+      padded += b.lengths.length * b.seqLen;
+      real += b.ids.length;
+    }
+    const paddingPct = (1 - real / padded) * 100;
+    const cpuUsPerRow = results.reduce((a, r) => a + r.cpuNs, 0) / 1000 / results.reduce((a, r) => a + r.rows, 0);
+    return { sessions: opts.sessions, intra: opts.intra, batch: Math.max(1, Math.round(opts.batch)), rowsPerSecond, msPerRow, cpuUsPerRow, paddingPct };
   } finally {
     // Each loop releases its session and ends by itself; a thread is never terminated inside a
     // native call (that aborts the process: docs/notes/pool-outbound.md).

@@ -2,11 +2,21 @@
 // bare `session.run` loop over pre-built batches (inputs padded once, before timing), with nothing
 // else on the thread. workerData: { modelPath, intra, batches: [{ ids: Int32Array, lengths:
 // Int32Array, seqLen }], padTokenId, seconds, provider }. Posts 'ready' after warm-up, waits for 'go' (so
-// several loops start together), then posts { rows, batches, wallMs }.
+// several loops start together), then posts { rows, batches, wallMs, cpuNs }.
 // Plain JavaScript: a worker started from a tsx process would need the loader registered first.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+
+// This thread's CPU time in ns (Linux; NaN elsewhere): the engine's CPU per row, beside the pool's.
+const threadNs = () => {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+};
 
 const { modelPath, intra, batches, padTokenId, seconds, provider = 'cpu' } = workerData;
 const executionProviders = provider === 'cpu' ? ['cpu'] : [provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : provider, 'cpu'];
@@ -36,6 +46,7 @@ for (let i = 0; i < Math.min(30, feeds.length * 2); i++) await session.run(feeds
 parentPort.postMessage('ready');
 await new Promise((resolve) => parentPort.once('message', resolve));
 const t0 = performance.now();
+const cpu0 = threadNs();
 let rows = 0;
 let count = 0;
 while (performance.now() - t0 < seconds * 1000) {
@@ -43,5 +54,5 @@ while (performance.now() - t0 < seconds * 1000) {
   await session.run(b.feed);
   rows += b.rows;
 }
-parentPort.postMessage({ rows, batches: count, wallMs: performance.now() - t0 });
+parentPort.postMessage({ rows, batches: count, wallMs: performance.now() - t0, cpuNs: threadNs() - cpu0 });
 await session.release();

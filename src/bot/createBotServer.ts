@@ -1,4 +1,5 @@
-import { ConversationState, UserState } from 'botbuilder';
+import { UserState } from 'botbuilder';
+import { LeanConversationState } from './state/leanConversationState.js';
 import type { DataSource } from 'typeorm';
 import type restify from 'restify';
 import type { AppConfig } from '../config/config.js';
@@ -64,7 +65,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   const fileLinks = new FileLinks(deps.dataSource, { baseUrl: () => config.automation.publicBaseUrl ?? serverOrigin(server.address() ?? null) });
   const references = new ConversationReferenceStore(deps.dataSource);
   const bot = new AssistantBot({
-    conversationState: new ConversationState(storage),
+    conversationState: new LeanConversationState(storage),
     userState: new UserState(storage),
     logger,
     recognizer: deps.recognizer,

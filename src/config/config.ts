@@ -80,6 +80,8 @@ const envSchema = z.object({
   INFERENCE_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
   INFERENCE_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(512),
   INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
+  /** Prediction cache: model answers kept for repeated inputs (LRU entries); 0 = off. */
+  INFERENCE_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** `remote`: batches go to an Open Inference Protocol (KServe v2) server at INFERENCE_URL. */
   INFERENCE_BACKEND: z.enum(['local', 'remote']).default('local'),
   INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -251,6 +253,8 @@ export interface InferenceConfig {
   maxDelayMs: number;
   queueMax: number;
   timeoutMs: number;
+  /** Prediction-cache entries (0: off): src/inference/pool/predictionCache.ts. */
+  predictionCacheSize: number;
   /** `remote`: sessions are HTTP clients of an Open Inference Protocol server (src/inference/remote). */
   backend: 'local' | 'remote';
   /** Set when backend is `remote`. */
@@ -374,6 +378,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxDelayMs: env.INFERENCE_MAX_DELAY_MS,
       queueMax: env.INFERENCE_QUEUE_MAX,
       timeoutMs: env.INFERENCE_TIMEOUT_MS,
+      predictionCacheSize: env.INFERENCE_CACHE_SIZE,
       backend: env.INFERENCE_BACKEND,
       ...(env.INFERENCE_BACKEND === 'remote' && env.INFERENCE_URL ? { remote: { url: env.INFERENCE_URL, modelName: env.INFERENCE_MODEL_NAME } } : {}),
     },

@@ -7,7 +7,9 @@ import { currentTrace } from '../tracing/turnTrace.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntityExtractor } from './entities/EntityExtractor.js';
-import { detectLanguage } from './guards/language.js';
+import { stripChatNoise } from './guards/chatNoise.js';
+import { splitClauses } from './guards/clauses.js';
+import { detectLanguage, isMixedLanguage } from './guards/language.js';
 import { correctSpelling } from './guards/spelling.js';
 import { acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
 import { maskQuantities, normalizeCasing, type CasingMode } from './normalize.js';
@@ -21,11 +23,16 @@ import {
   type NluResult,
   type NluThresholds,
   type Recognizer,
+  WRITE_INTENTS,
 } from './types.js';
 
 /** Used when neither the model card nor the configuration gives thresholds. */
 export const DEFAULT_THRESHOLDS: NluThresholds = { confidence: 0.5, margin: 0.1 };
 const GPT2_EOS = 50256;
+/** A sentence's read replaces an unsure whole message only at this confidence (the model's confident reads are ≥ 0.8). */
+const CLAUSE_MIN_CONFIDENCE = 0.75;
+/** A sentence that is only a greeting or thanks says nothing about the request beside it. */
+const SMALL_TALK = new Set(['assistant.greet', 'assistant.thanks']);
 /** Entities are looked for in the first this-many characters (a chat message rarely has more). */
 const DEFAULT_MAX_ENTITY_CHARS = 4000;
 
@@ -40,6 +47,10 @@ export interface RuntimeGuards {
   numbers?: boolean;
   /** One-typo spelling fixes of our domain and cue words in the model's input (guards/spelling.ts). */
   spelling?: boolean;
+  /** Salutations, sign-offs, emoji and line breaks left out of the model's input (guards/chatNoise.ts). */
+  chatNoise?: boolean;
+  /** An unsure message is re-read sentence by sentence; a confident read of one is used (guards/clauses.ts). */
+  clauses?: boolean;
   /** Non-English messages → `assistant.non_english` (the bot says only English is understood). */
   language: boolean;
   /** Negation, rejection, other-department and per-intent threshold rules on write intents; false = off. */
@@ -47,7 +58,7 @@ export interface RuntimeGuards {
 }
 
 export const PLAIN_GUARDS: RuntimeGuards = { casing: 'none', language: false, write: false };
-export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, spelling: true, language: true, write: {} };
+export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, chatNoise: true, clauses: true, spelling: true, language: true, write: {} };
 
 export interface NluPipelineParts {
   tokenizer: GptTokenizer;
@@ -107,16 +118,18 @@ export class NluPipeline implements Recognizer {
   async recognizeBatch(texts: readonly string[], options: RecognizeBatchOptions = {}): Promise<NluResult[]> {
     if (this.closed) throw new Error('NLU pipeline is closed');
     const trace = currentTrace();
-    const foreign = texts.map((t) => this.guards.language && t.trim() !== '' && !detectLanguage(t).english);
+    const languages = texts.map((t) => (this.guards.language && t.trim() !== '' ? detectLanguage(t) : undefined));
+    const foreign = languages.map((v) => v !== undefined && !v.english);
     const found = texts.map((t) => this.extractEntities(t, trace));
     const decisions = await this.classifyTexts(
       texts.map((t, i) => (foreign[i] ? '' : this.modelInput(t, found[i]!))),
       options,
     );
+    const fromClauses = this.guards.clauses ? await this.clauseReads(texts, decisions, foreign) : [];
     const results: NluResult[] = [];
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i]!;
-      let decision = foreign[i] ? this.nonEnglishDecision() : decisions[i]!;
+      let decision = foreign[i] ? this.nonEnglishDecision() : (fromClauses[i] ?? decisions[i]!);
       let entities = found[i]!;
       if (!foreign[i] && this.guards.write) {
         const guarded = guardWrite(text, decision, entities, this.guards.write, this.classifier.outOfScopeLabel);
@@ -131,10 +144,38 @@ export class NluPipeline implements Recognizer {
           }
         }
       }
+      // Never a write from a message partly in another language: the English-only answer instead.
+      if (languages[i] && WRITE_INTENTS.includes(decision.intent) && isMixedLanguage(text)) decision = this.nonEnglishDecision();
       if (texts.length === 1) trace?.setIntent(decision.intent, decision.confidence);
       results.push(this.result(text, decision, entities));
     }
     return results;
+  }
+
+  /**
+   * For each message the model was unsure about (out_of_scope by the confidence or margin rule) and
+   * that has two or more sentences: the most confident read among its sentences, if one is a
+   * confident read (never a write: a write needs the whole message's evidence; never small talk).
+   */
+  private async clauseReads(texts: readonly string[], decisions: readonly IntentDecision[], skip: readonly boolean[]): Promise<(IntentDecision | undefined)[]> {
+    const oos = this.classifier.outOfScopeLabel;
+    const jobs: { row: number; text: string }[] = [];
+    texts.forEach((text, row) => {
+      const reason = decisions[row]!.fallback?.reason;
+      if (skip[row] || decisions[row]!.intent !== oos || (reason !== 'low_confidence' && reason !== 'small_margin')) return;
+      const clauses = splitClauses(text);
+      if (clauses.length >= 2) for (const c of clauses) jobs.push({ row, text: c.text });
+    });
+    const best: (IntentDecision | undefined)[] = [];
+    if (jobs.length === 0) return best;
+    const trace = currentTrace();
+    const got = await this.classifyTexts(jobs.map((j) => this.modelInput(j.text, this.extractEntities(j.text, trace))), {});
+    jobs.forEach((j, k) => {
+      const d = got[k]!;
+      if (d.fallback || d.intent === oos || WRITE_INTENTS.includes(d.intent) || SMALL_TALK.has(d.intent) || d.confidence < CLAUSE_MIN_CONFIDENCE) return;
+      if (!best[j.row] || d.confidence > best[j.row]!.confidence) best[j.row] = d;
+    });
+    return best;
   }
 
   /** Model decisions for model inputs (see modelInput; empty text: out_of_scope without a model call). */
@@ -190,7 +231,8 @@ export class NluPipeline implements Recognizer {
   /** What the model reads: the text with casing (and numbers) normalised; entities read the original. */
   private modelInput(text: string, entities: readonly Entity[]): string {
     const masked = this.guards.numbers ? maskQuantities(text, entities.filter((e) => e.type === 'quantity')) : text;
-    return normalizeCasing(this.guards.spelling ? correctSpelling(masked).text : masked, this.guards.casing);
+    const request = this.guards.chatNoise ? stripChatNoise(masked) : masked;
+    return normalizeCasing(this.guards.spelling ? correctSpelling(request).text : request, this.guards.casing);
   }
 
   /** Not English: no model call, never a write; the bot answers that only English is understood. */

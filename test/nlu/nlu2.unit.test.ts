@@ -9,6 +9,7 @@ import { PRICE_INTENT, routedIntent } from '../../src/nlu/decision.js';
 import { detectLanguage } from '../../src/nlu/guards/language.js';
 import { correctionOf, correctSpelling, oneEditApart } from '../../src/nlu/guards/spelling.js';
 import { guardWrite } from '../../src/nlu/guards/writeGuard.js';
+import { poEntities, sureOf } from './helpers/decisions.js';
 import type { IntentDecision } from '../../src/nlu/intents/IntentClassifier.js';
 import { INTENT_LABELS, type Entity } from '../../src/nlu/types.js';
 
@@ -61,16 +62,8 @@ describe('one-typo tolerance (guards/spelling.ts)', () => {
 });
 
 describe('write guard with typos in the cue words', () => {
-  const labels = [...INTENT_LABELS];
-  const decision = (top: string, p = 0.9): IntentDecision => ({
-    intent: top,
-    confidence: p,
-    ranking: [{ intent: top, confidence: p }, ...labels.filter((l) => l !== top).map((intent) => ({ intent, confidence: (1 - p) / 15 }))],
-  });
-  const po = (text: string): Entity[] => {
-    const m = /PO-\d+/.exec(text);
-    return m ? [{ type: 'purchase_order', value: m[0], text: m[0], start: m.index, end: m.index + m[0].length }] : [];
-  };
+  const decision = sureOf;
+  const po = poEntities;
 
   it('"rejcet PO-1102" read as cancel → approve_order + decision=reject, span on the typed word; off → cancel stays', () => {
     const text = 'pls rejcet PO-1102, too expensive';
@@ -84,7 +77,8 @@ describe('write guard with typos in the cue words', () => {
   it('typo\'d negation target, other department and price cue still hold a write back', () => {
     const cases: [string, string, string][] = [
       ["don't cancle PO-1102", 'procurement.cancel_order', 'negated_write'],
-      ['send an invocie to our customer Umbrella Ltd for 50 SKU-1002', 'storage.transfer_stock', 'other_department'],
+      // (nlu3: not "…to our customer…", which is now a cue of its own, typo or not)
+      ['send an invocie for 50 SKU-1002 to Umbrella Ltd', 'storage.transfer_stock', 'other_department'],
       ['bill our custmer Tyrell Corp for 120 SKU-1004', 'procurement.create_order', 'other_department'],
       ['what is the pirce of SKU-1001', 'procurement.create_order', 'price_question'],
     ];

@@ -12,6 +12,7 @@ import { ActionDialog, type ActionDialogOptions } from '../dialogs/ActionDialog.
 import { isSwitch, type DialogDeps, type LastConfirmation } from '../dialogs/deps.js';
 import { asSubmit, deliverOutcome, isAffirmative, isCancel, isNegative, sendReply, setTurnInput, type TurnInput } from '../dialogs/turnInput.js';
 import { ConfirmActionDialog } from '../dialogs/ConfirmActionDialog.js';
+import { shareDialogStateConfig } from '../dialogs/dialogStateConfig.js';
 import type { ConversationReferenceStore } from '../proactive/conversationReferences.js';
 import { FileTurns, type BotFiles } from '../files/fileTurns.js';
 import { settleCard } from '../cards/cardOutcome.js';
@@ -126,6 +127,7 @@ export class AssistantBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
+    shareDialogStateConfig(context);
     await this.inbound.run(context, () => this.runLocked(context));
   }
 

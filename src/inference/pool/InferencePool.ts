@@ -3,6 +3,7 @@ import type { ProviderName, ProviderRequest } from '../executionProvider.js';
 import type { LogitsResult, LogitsRunner } from '../onnxSession.js';
 import { currentTrace } from '../../tracing/turnTrace.js';
 import { packBatch } from './batchInput.js';
+import { PredictionCache, predictionKey, type PredictionCacheStats } from './predictionCache.js';
 import { takeBatch, type BatchLimits } from './batcher.js';
 import {
   BusyError,
@@ -63,6 +64,11 @@ export interface InferencePoolOptions {
    * result travels to the main thread and the next batch travels back.
    */
   pipelineDepth?: number;
+  /**
+   * Logits of this many distinct inputs kept (LRU) and answered again without a model run; 0
+   * (default) turns it off. Keyed by the exact ids the model reads (see predictionCache.ts).
+   */
+  predictionCacheSize?: number;
   /** Retry a request once when the worker running it dies (default true). */
   retryOnCrash?: boolean;
   /**
@@ -139,6 +145,8 @@ export interface PoolStats {
   /** Average requests per batch since start. */
   meanBatchSize: number;
   restarts: number;
+  /** Prediction cache (capacity 0: off). Hits are answered without a model run and are not in `requests`. */
+  cache: PredictionCacheStats;
   config: {
     maxBatchSize: number;
     maxBatchTokens: number;
@@ -153,6 +161,8 @@ export interface PoolStats {
 
 interface Item {
   readonly seq: readonly number[];
+  /** Its prediction-cache key (set when the cache is on): the answer is kept under it. */
+  readonly key: string | undefined;
   readonly len: number;
   readonly enqueuedAt: number;
   /** enqueuedAt + timeoutMs: the deadline sweep fails it then (one timer for all items, not one each). */
@@ -223,6 +233,7 @@ export class InferencePool implements LogitsRunner {
   private readonly hangMs: number;
   private readonly retryOnCrash: boolean;
   private readonly pipelineDepth: number | undefined;
+  private readonly cache: PredictionCache;
   /** Unsettled items in arrival order (= deadline order): the one deadline timer watches the head. */
   private readonly deadlines: Item[] = [];
   private deadlineHead = 0;
@@ -268,6 +279,9 @@ export class InferencePool implements LogitsRunner {
     this.retryOnCrash = options.retryOnCrash ?? true;
     this.pipelineDepth = options.pipelineDepth === undefined ? undefined : Math.floor(positive(options.pipelineDepth, 1, 'pipelineDepth'));
     this.logger = options.logger ?? noopLogger;
+    const cacheSize = options.predictionCacheSize ?? 0;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new Error(`InferencePool: predictionCacheSize must be a non-negative integer, got ${cacheSize}`);
+    this.cache = new PredictionCache(cacheSize);
     this.configured = positive(options.sessions, 1, 'sessions');
     this.maxRetired = positive(options.maxRetired, Math.max(2, this.configured), 'maxRetired');
     this.useWorkers = options.workers ?? true;
@@ -322,6 +336,7 @@ export class InferencePool implements LogitsRunner {
       batches: this.batches,
       meanBatchSize: this.batches ? this.batchedRequests / this.batches : 0,
       restarts: this.restarts,
+      cache: this.cache.stats(),
       config: {
         ...this.limits,
         maxDelayMs: this.maxDelayMs,
@@ -345,16 +360,15 @@ export class InferencePool implements LogitsRunner {
     const k = sequences.length;
     if (k === 0) throw new Error('InferencePool.run: no sequences');
     for (const s of sequences) if (s.length === 0) throw new Error('InferencePool.run: every sequence needs at least one token');
-    // An oversized request (more rows than the queue holds) is only admitted into an empty queue.
-    if (this.pending.length + k > Math.max(this.queueMax, k)) {
-      this.counts.busy += 1;
-      this.notifyRequest({ outcome: 'busy', totalMs: 0 });
-      throw new BusyError(`inference queue is full (${this.pending.length}/${this.queueMax} waiting)`);
-    }
     const trace = currentTrace();
     if (k === 1) {
       // One message per turn is the common case: no Promise.all, no per-batch bookkeeping.
-      const r = await this.enqueue(sequences[0]!);
+      const seq = sequences[0]!;
+      const key = this.cache.enabled ? predictionKey(seq) : undefined;
+      const hit = key === undefined ? undefined : this.cache.get(key);
+      if (hit) return this.cachedResult([hit], sequences, trace);
+      this.admit(1);
+      const r = await this.enqueue(seq, key);
       trace?.record('queue_wait', r.queueMs);
       if (r.networkMs !== undefined) trace?.record('network', r.networkMs);
       trace?.record('result_wait', r.resultWaitMs);
@@ -367,7 +381,17 @@ export class InferencePool implements LogitsRunner {
         timings: { padMs: r.padMs, inferenceMs: r.inferenceMs },
       };
     }
-    const results = await Promise.all(sequences.map((seq) => this.enqueue(seq)));
+    // Answered from the cache where it can; only the rest go to the model.
+    const keys = this.cache.enabled ? sequences.map(predictionKey) : undefined;
+    const cached = keys ? keys.map((key) => this.cache.get(key)) : undefined;
+    const missing: number[] = [];
+    for (let i = 0; i < k; i++) if (!cached?.[i]) missing.push(i);
+    if (missing.length === 0) return this.cachedResult(cached as Float32Array[], sequences, trace);
+    this.admit(missing.length);
+    const results = await Promise.all(missing.map((i) => this.enqueue(sequences[i]!, keys?.[i])));
+    const logits: Float32Array[] = new Array(k);
+    for (let i = 0; i < k; i++) logits[i] = cached?.[i] as Float32Array;
+    missing.forEach((i, j) => (logits[i] = results[j]!.logits));
 
     const first = results[0]!;
     let padMs = 0;
@@ -391,13 +415,32 @@ export class InferencePool implements LogitsRunner {
     if (networkMs !== undefined) trace?.record('network', networkMs);
     trace?.record('result_wait', resultWaitMs);
     trace?.setAttribute('batch_size', batchSize);
+    if (cached) trace?.setAttribute('inference_cache_hits', k - missing.length);
     return {
-      logits: results.map((r) => r.logits),
+      logits,
       numLabels: first.cols,
       batchSize: k,
       seqLen: Math.max(...sequences.map((s) => s.length)),
       timings: { padMs, inferenceMs },
     };
+  }
+
+  /** Room in the queue for `k` more requests, or BusyError (counted). */
+  private admit(k: number): void {
+    // An oversized request (more rows than the queue holds) is only admitted into an empty queue.
+    if (this.pending.length + k > Math.max(this.queueMax, k)) {
+      this.counts.busy += 1;
+      this.notifyRequest({ outcome: 'busy', totalMs: 0 });
+      throw new BusyError(`inference queue is full (${this.pending.length}/${this.queueMax} waiting)`);
+    }
+  }
+
+  /** Every sequence answered from the prediction cache: no model time, nothing queued. */
+  private cachedResult(logits: Float32Array[], sequences: readonly (readonly number[])[], trace: ReturnType<typeof currentTrace>): LogitsResult {
+    trace?.setAttribute('inference_cache_hits', logits.length);
+    let seqLen = 0;
+    for (const s of sequences) if (s.length > seqLen) seqLen = s.length;
+    return { logits, numLabels: logits[0]!.length, batchSize: logits.length, seqLen, timings: { padMs: 0, inferenceMs: 0 } };
   }
 
   /**
@@ -528,10 +571,10 @@ export class InferencePool implements LogitsRunner {
 
   // --- queue and dispatch -------------------------------------------------------------------
 
-  private enqueue(seq: readonly number[]): Promise<ItemResult> {
+  private enqueue(seq: readonly number[], key: string | undefined): Promise<ItemResult> {
     return new Promise<ItemResult>((resolve, reject) => {
       const enqueuedAt = performance.now();
-      const item: Item = { seq, len: seq.length, enqueuedAt, deadline: enqueuedAt + this.timeoutMs, attempts: 0, settled: false, resolve, reject };
+      const item: Item = { seq, key, len: seq.length, enqueuedAt, deadline: enqueuedAt + this.timeoutMs, attempts: 0, settled: false, resolve, reject };
       this.deadlines.push(item);
       if (!this.deadlineTimer) this.armDeadline();
       this.pending.push(item);
@@ -684,8 +727,10 @@ export class InferencePool implements LogitsRunner {
       const resultWaitMs = waiting - queueMs;
       this.counts.ok += 1;
       this.notifyRequest({ outcome: 'ok', totalMs, queueMs, resultWaitMs });
+      const row = out.logits.slice(r * out.cols, (r + 1) * out.cols);
+      if (item.key !== undefined) this.cache.set(item.key, row);
       item.resolve({
-        logits: out.logits.slice(r * out.cols, (r + 1) * out.cols),
+        logits: row,
         cols: out.cols,
         batchId,
         batchSize: batch.length,

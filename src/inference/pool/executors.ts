@@ -4,7 +4,7 @@ import type { ProviderName } from '../executionProvider.js';
 import { OnnxClassifierSession } from '../onnxSession.js';
 import { padPacked } from './batchInput.js';
 import { InferenceFailedError, WorkerCrashedError } from './errors.js';
-import type { BatchInput, BatchOutput, DebugAction, FromWorker, SessionInit, ToWorker } from './protocol.js';
+import { decodeResult, encodeRun, type BatchInput, type BatchOutput, type DebugAction, type FromWorker, type SessionInit, type ToWorker } from './protocol.js';
 
 /** Runs batches on one ONNX Runtime session; the pool gives it one batch at a time. */
 export interface Executor {
@@ -78,6 +78,7 @@ export class WorkerExecutor implements Executor {
       const onError = (err: Error): void => fail(`inference worker failed to start: ${err.message}`);
       const onExitEarly = (code: number): void => fail(`inference worker exited during start (code ${code})`);
       const onMessage = (msg: FromWorker): void => {
+        if (msg instanceof ArrayBuffer) return fail('inference worker sent a result before ready');
         if (msg.type === 'init_error') return fail(msg.message);
         if (msg.type !== 'ready') return fail(`inference worker sent ${msg.type} before ready`);
         settled = true;
@@ -97,8 +98,8 @@ export class WorkerExecutor implements Executor {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.inflight.set(id, { resolve, reject });
-      const msg: ToWorker = { type: 'run', id, input };
-      this.worker.postMessage(msg, [input.ids.buffer as ArrayBuffer, input.lengths.buffer as ArrayBuffer]);
+      const wire = encodeRun(id, input);
+      this.worker.postMessage(wire satisfies ToWorker, [wire.buffer as ArrayBuffer]);
     });
   }
 
@@ -126,12 +127,19 @@ export class WorkerExecutor implements Executor {
   }
 
   private onMessage(msg: FromWorker): void {
-    if (msg.type !== 'result' && msg.type !== 'error') return;
+    if (msg instanceof ArrayBuffer) {
+      const { id, output } = decodeResult(msg);
+      const pending = this.inflight.get(id);
+      if (!pending) return;
+      this.inflight.delete(id);
+      pending.resolve(output);
+      return;
+    }
+    if (msg.type !== 'error') return;
     const pending = this.inflight.get(msg.id);
     if (!pending) return;
     this.inflight.delete(msg.id);
-    if (msg.type === 'result') pending.resolve(msg.output);
-    else pending.reject(new InferenceFailedError(msg.message));
+    pending.reject(new InferenceFailedError(msg.message));
   }
 
   private die(reason: string): void {

@@ -19,6 +19,8 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
  * - rpa_inference_requests_total{outcome} — ok / busy / timeout / error / closed (counter)
  * - rpa_inference_requests_rejected_total{reason} — refused: queue_full / timeout (counter)
  * - rpa_inference_session_restarts_total — sessions replaced after a crash, kill or hang (counter)
+ * - rpa_inference_cache_lookups_total{result} — prediction-cache hit / miss (counter; 0 while the cache is off)
+ * - rpa_inference_cache_entries — inputs kept in the prediction cache (gauge)
  */
 export function registerPoolMetrics(registry: Registry, pool: InferencePool): void {
   const registers = [registry];
@@ -68,6 +70,27 @@ export function registerPoolMetrics(registry: Registry, pool: InferencePool): vo
       const s = pool.stats();
       this.reset();
       this.set({ provider: s.provider, requested: s.requestedProvider }, 1);
+    },
+  });
+  new Counter({
+    name: 'rpa_inference_cache_lookups_total',
+    help: 'Prediction-cache lookups by result (hit: answered without a model run)',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      // The pool counts; the counter shows its totals at scrape time (nothing per request here).
+      const c = pool.stats().cache;
+      this.reset();
+      this.inc({ result: 'hit' }, c.hits);
+      this.inc({ result: 'miss' }, c.misses);
+    },
+  });
+  new Gauge({
+    name: 'rpa_inference_cache_entries',
+    help: 'Inputs kept in the inference prediction cache',
+    registers,
+    collect() {
+      this.set(pool.stats().cache.size);
     },
   });
   const batchSize = new Histogram({

@@ -51,8 +51,13 @@ export interface BatchOutput {
  */
 export type DebugAction = 'crash_on_next_run' | 'hang_on_next_run' | 'exit_now' | 'slow_next_run';
 
+/**
+ * Batches travel as one typed array each way (see encodeRun / encodeResult), not as objects: a
+ * structured clone of an object graph costs both threads more than one buffer, and a batch is
+ * the message the pool sends most.
+ */
 export type ToWorker =
-  | { type: 'run'; id: number; input: BatchInput }
+  | Int32Array
   | { type: 'debug'; action: DebugAction; ms?: number }
   /**
    * Finish the batches already received, release the session, and let the thread end on its own.
@@ -65,5 +70,70 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; provider: ProviderName; loadMs: number }
   | { type: 'init_error'; message: string }
-  | { type: 'result'; id: number; output: BatchOutput }
+  | ArrayBuffer
   | { type: 'error'; id: number; message: string };
+
+/** Header of a run message: id, padded length, rows; then each row's length, then the ids. */
+const RUN_HEADER = 3;
+
+/** A batch as one Int32Array (its buffer is transferred): [id, seqLen, rows, lengths…, ids…]. */
+export function encodeRun(id: number, input: BatchInput): Int32Array {
+  const rows = input.lengths.length;
+  const wire = new Int32Array(RUN_HEADER + rows + input.ids.length);
+  wire[0] = id;
+  wire[1] = input.seqLen;
+  wire[2] = rows;
+  wire.set(input.lengths, RUN_HEADER);
+  wire.set(input.ids, RUN_HEADER + rows);
+  return wire;
+}
+
+/** The batch of a run message (views into it, no copy). */
+export function decodeRun(wire: Int32Array): { id: number; input: BatchInput } {
+  const rows = wire[2]!;
+  return {
+    id: wire[0]!,
+    input: {
+      seqLen: wire[1]!,
+      lengths: wire.subarray(RUN_HEADER, RUN_HEADER + rows),
+      ids: wire.subarray(RUN_HEADER + rows),
+    },
+  };
+}
+
+/** Float64 header of a result: id, rows, cols, padMs, inferenceMs, startedAt, endedAt, receivedAt (NaN: absent). */
+const RESULT_HEADER = 8;
+
+/** A batch's answer as one ArrayBuffer (transferred): the float64 header, then the logits (float32, row-major). */
+export function encodeResult(id: number, out: BatchOutput): ArrayBuffer {
+  const n = out.rows * out.cols;
+  const buf = new ArrayBuffer(RESULT_HEADER * 8 + n * 4);
+  const h = new Float64Array(buf, 0, RESULT_HEADER);
+  h[0] = id;
+  h[1] = out.rows;
+  h[2] = out.cols;
+  h[3] = out.padMs;
+  h[4] = out.inferenceMs;
+  h[5] = out.startedAt;
+  h[6] = out.endedAt;
+  h[7] = out.receivedAt ?? NaN;
+  new Float32Array(buf, RESULT_HEADER * 8, n).set(out.logits.subarray(0, n));
+  return buf;
+}
+
+export function decodeResult(buf: ArrayBuffer): { id: number; output: BatchOutput } {
+  const h = new Float64Array(buf, 0, RESULT_HEADER);
+  const rows = h[1]!;
+  const cols = h[2]!;
+  const output: BatchOutput = {
+    logits: new Float32Array(buf, RESULT_HEADER * 8, rows * cols),
+    rows,
+    cols,
+    padMs: h[3]!,
+    inferenceMs: h[4]!,
+    startedAt: h[5]!,
+    endedAt: h[6]!,
+  };
+  if (!Number.isNaN(h[7]!)) output.receivedAt = h[7]!;
+  return { id: h[0]!, output };
+}

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { OnnxClassifierSession } from '../onnxSession.js';
 import { padPacked } from './batchInput.js';
-import type { FromWorker, SessionInit, ToWorker } from './protocol.js';
+import { decodeRun, encodeResult, type BatchInput, type FromWorker, type SessionInit, type ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -43,17 +43,18 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (msg: ToWorker) => {
+    if (msg instanceof Int32Array) {
+      const receivedAt = performance.timeOrigin + performance.now();
+      const { id, input } = decodeRun(msg);
+      // One batch at a time, in arrival order: the pool sends the next batch while one runs, and
+      // session.run yields (setImmediate) before it blocks, so without the chain the next batch
+      // would be padded and timed while the current one still runs.
+      const run = (last = last.then(() => runOne(session, id, input, receivedAt)));
+      running.add(run);
+      void run.finally(() => running.delete(run));
+      return;
+    }
     switch (msg.type) {
-      case 'run': {
-        const receivedAt = performance.timeOrigin + performance.now();
-        // One batch at a time, in arrival order: the pool sends the next batch while one runs, and
-        // session.run yields (setImmediate) before it blocks, so without the chain the next batch
-        // would be padded and timed while the current one still runs.
-        const run = (last = last.then(() => runOne(session, msg.id, msg, receivedAt)));
-        running.add(run);
-        void run.finally(() => running.delete(run));
-        break;
-      }
       case 'debug':
         if (msg.action === 'exit_now') process.exit(70);
         if (msg.action === 'crash_on_next_run') crashOnNextRun = true;
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
 async function runOne(
   session: OnnxClassifierSession,
   id: number,
-  msg: Extract<ToWorker, { type: 'run' }>,
+  input: BatchInput,
   receivedAt: number,
 ): Promise<void> {
   if (dropUnstarted) {
@@ -99,27 +100,20 @@ async function runOne(
   try {
     const t0 = performance.now();
     const startedAt = performance.timeOrigin + t0;
-    const batch = padPacked(msg.input, init.padTokenId);
+    const batch = padPacked(input, init.padTokenId);
     const padMs = performance.now() - t0;
     const out = await session.runBatchFlat(batch);
-    const logits = out.data;
-    send(
-      {
-        type: 'result',
-        id,
-        output: {
-          logits,
-          rows: out.batchSize,
-          cols: out.cols,
-          padMs,
-          inferenceMs: out.inferenceMs,
-          startedAt,
-          endedAt: performance.timeOrigin + performance.now(),
-          receivedAt,
-        },
-      },
-      [logits.buffer as ArrayBuffer],
-    );
+    const wire = encodeResult(id, {
+      logits: out.data,
+      rows: out.batchSize,
+      cols: out.cols,
+      padMs,
+      inferenceMs: out.inferenceMs,
+      startedAt,
+      endedAt: performance.timeOrigin + performance.now(),
+      receivedAt,
+    });
+    send(wire, [wire]);
   } catch (err) {
     send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
   }

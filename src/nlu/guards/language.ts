@@ -1,3 +1,5 @@
+import { isShouting } from '../normalize.js';
+
 /**
  * Is this message English? A script + function-word heuristic (no detector package is installed, and
  * chat messages are too short for n-gram detectors to be reliable anyway). Ids, numbers, URLs and
@@ -14,6 +16,10 @@ export interface LanguageVerdict {
   english: boolean;
   /** Why it is not English (for traces and tests). */
   reason?: 'script' | 'function_words';
+  /** Foreign words (or foreign-script letters) seen, even where English wins: a mixed message. */
+  foreignWords: number;
+  /** English glue words seen. */
+  englishWords: number;
 }
 
 /** Words that only mean something in chat in English (kept small: the frequent glue words). */
@@ -71,6 +77,21 @@ const FOREIGN = new Set(
       // Indonesian / Malay
       'saya kami tolong berapa yang dan untuk dengan pesanan gudang tidak sudah belum bisa mohon terima kasih barang ' +
       'kirim batalkan pengiriman apakah halo selamat pagi ' +
+      // Our domain's verbs and nouns in German, Spanish, French, Italian, Portuguese and Dutch (nlu3:
+      // short chat like "cancela el PO-1102 porfa" has too few glue words to be caught by them alone)
+      'storniere storniert stornierung storno freigeben freigabe genehmige bestelle bestellt brauche brauchen benötige benötigen ' +
+      'benoetigen lieferant zollanmeldung lagerbestand wieviel wieviele kannst könntest koennen umbuchen umlagern verschieben ' +
+      'wareneingang gebucht angekommen geliefert abgelehnt heute freitag montag kisten ' +
+      'cancela cancelen cancelado necesitamos cuánto cuanto cuánta aprueba rechaza rechazar porfa urgente recibir recibido ' +
+      'traslado existencias inventario proveedor pedir quiero ' +
+      'annule annulez commander besoin valider refuser fournisseur douane déclaration marchandise reçu recevoir déplacer est-ce ' +
+      "j'ai c'est est stp " +
+      'spedizione magazzino ordinare abbiamo servono fornitore dogana merce approva approvare rifiuta ricevuto spostare ' +
+      'pezzi potresti puoi dimmi dirmi codice doganale guanti quando perché perche spedito ordinato consegna ' +
+      'pourriez pourrais douanier expédition quand podrías podrias código codigo aduana cuándo könnten wann ' +
+      'cadê estoque armazém armazem quanto onde cancelar aprovar recusar fornecedor alfândega alfandega mercadoria ' +
+      'recebido precisamos quantos ' +
+      'annuleren annuleer bestellen goedkeuren afwijzen voorraad ontvangen verplaatsen leverancier levering ligt jullie heb kun ' +
       // Vietnamese (also caught by its letters)
       'của và không khong có nhiêu nhieu trong kho đơn hàng xin chào chao cảm ơn hủy duyệt duyet tôi toi chúng'
   )
@@ -96,9 +117,9 @@ export function detectLanguage(text: string): LanguageVerdict {
     letters++;
     if (NON_LATIN_LETTER.test(ch)) foreignScript++;
   }
-  if (letters === 0) return { english: true };
+  if (letters === 0) return { english: true, foreignWords: 0, englishWords: 0 };
   // Han characters carry a word each: two of them already make a phrase.
-  if (foreignScript >= 2 && foreignScript / letters >= 0.3) return { english: false, reason: 'script' };
+  if (foreignScript >= 2 && foreignScript / letters >= 0.3) return { english: false, reason: 'script', foreignWords: foreignScript, englishWords: 0 };
 
   const words = (cleaned.toLowerCase().match(WORD) ?? []).map((w) => w.replace(/^'+|'+$/g, '')).filter(Boolean);
   let english = 0;
@@ -108,9 +129,23 @@ export function detectLanguage(text: string): LanguageVerdict {
     else if (FOREIGN.has(w) || FOREIGN_LETTERS.test(w)) foreign++;
   }
   // Two foreign glue words outweighing the English ones, or a foreign-only short message ("Hallo, Status?").
-  if (foreign >= 2 && foreign > english) return { english: false, reason: 'function_words' };
+  if (foreign >= 2 && foreign > english) return { english: false, reason: 'function_words', foreignWords: foreign, englishWords: english };
   if (foreign >= 1 && english === 0 && words.length >= 2 && foreign * 2 >= words.length) {
-    return { english: false, reason: 'function_words' };
+    return { english: false, reason: 'function_words', foreignWords: foreign, englishWords: english };
   }
-  return { english: true };
+  return { english: true, foreignWords: foreign + (foreignScript > 0 ? 1 : 0), englishWords: english };
+}
+
+/** Two or more capitalised words in a row: a name ("Las Vegas", "Le Havre", "Rio de Janeiro"), not language. */
+const PROPER_NAME = /\b\p{Lu}[\p{L}'-]*(?:\s+(?:de|da|del|do|la|le|van|von|der)?\s*\p{Lu}[\p{L}'-]*)+/gu;
+
+/**
+ * English by the count, but with foreign words in it ("bitte cancel PO-1115 asap", "annule PO-1102
+ * pls"): not a message to start a write from. Two foreign words, or one with at most one English
+ * glue word, outside names ("im", "dan" and "Las Vegas" in English chat stay English).
+ */
+export function isMixedLanguage(text: string): boolean {
+  // In ALL CAPS or Title Case every word looks like a name: then nothing is taken for one.
+  const v = detectLanguage(isShouting(text) ? text : text.replace(PROPER_NAME, ' '));
+  return v.english && (v.foreignWords >= 2 || (v.foreignWords >= 1 && v.englishWords <= 1));
 }

@@ -1,6 +1,6 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
 import { WRITE_INTENTS, type Entity } from '../types.js';
-import { findNegatedWrite, findOtherDepartment, findRejection, isPriceQuestion } from './cues.js';
+import { findApproval, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
 import { correctSpelling, type Corrected } from './spelling.js';
 
 /**
@@ -20,6 +20,10 @@ export interface GuardOptions {
   otherDepartments?: boolean;
   /** Cue words are found through one typo ("rejcet", "dont cancle"): spelling.ts. Default true. */
   spelling?: boolean;
+  /** A write needs a word of our work or one of our entities in the message (cues.ts hasWriteEvidence). Default true. */
+  evidence?: boolean;
+  /** A write whose action is named ("arrived", "book in") with a record or quantity needs only the global bar. Default true. */
+  actionEvidence?: boolean;
 }
 
 export interface GuardOutcome {
@@ -36,6 +40,7 @@ export interface GuardOutcome {
 const APPROVE = 'procurement.approve_order';
 const ORDER_STATUS = 'procurement.order_status';
 const CANCEL = 'procurement.cancel_order';
+const TRANSFER = 'storage.transfer_stock';
 const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
 
 /** Reads a price question is mistaken for (the HS-code search reads "cost" as a product). */
@@ -61,7 +66,9 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
   // The cues are read in the typo-corrected text; the decision entity's span indexes the typed one.
   const spelled = cueText(typed, options);
   const text = spelled.text;
-  const rejection = options.decision !== false ? findRejection(text) : undefined;
+  const verdict = options.decision !== false ? findVerdict(text) : undefined;
+  const usableVerdict = verdict && (verdict.onOrder || d.intent === APPROVE || d.intent === CANCEL) ? { ...verdict, leading: verdict.onOrder } : undefined;
+  const rejection = options.decision !== false ? (findRejection(text) ?? usableVerdict) : undefined;
   const aboutOtherThings = entities.some((e) => e.type === 'shipment' || e.type === 'declaration');
   // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
   const topTwo = d.ranking.slice(0, 2).map((r) => r.intent);
@@ -80,6 +87,21 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
     const start = spelled.toOriginal(rejection.start);
     const end = spelled.toOriginal(rejection.end);
     out.entities.push({ type: 'decision', value: 'reject', text: typed.slice(start, end), start, end });
+    return out;
+  }
+  // "ok approving PO-1109 - thx", "don't reject PO-1115, approve it": an approval instruction on a
+  // named order, where the model was unsure or read the cancel the words around it suggest.
+  const unsure = d.intent === oos && (d.fallback?.reason === 'low_confidence' || d.fallback?.reason === 'small_margin');
+  if (
+    options.decision !== false &&
+    !rejection &&
+    !aboutOtherThings &&
+    entities.some((e) => e.type === 'purchase_order') &&
+    (unsure || d.intent === CANCEL) &&
+    findApproval(text)
+  ) {
+    const approve = d.ranking.find((r) => r.intent === APPROVE)!;
+    out.decision = { intent: APPROVE, confidence: approve.confidence, ranking: d.ranking };
     return out;
   }
   // Also marked when the model already said out_of_scope, or order status without an order: the bot
@@ -101,6 +123,15 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
     out.decision = withheld(d, 'other_department', oos);
     return out;
   }
+  // "dont file anything for SH-2004 yet, waiting on the broker": a message that only says not to do a
+  // write asks for nothing, even where the model hears a read in its words. A question keeps the read.
+  if (options.negation !== false && !isWrite(d.intent) && d.intent !== oos && !d.intent.startsWith('assistant.') && !text.includes('?')) {
+    const negated = findNegatedWrite(text);
+    if (negated && !negated.rest) {
+      out.decision = withheld(d, 'negated_write', oos);
+      return out;
+    }
+  }
   if (!isWrite(d.intent)) return out;
   if (options.negation !== false) {
     const negated = findNegatedWrite(text);
@@ -110,7 +141,27 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
       return out;
     }
   }
-  const min = options.writeThresholds?.[d.intent];
+  const ours = entities.some((e) => e.type !== 'date' && e.type !== 'money' && e.type !== 'decision');
+  if (options.evidence !== false && !ours && !hasWriteEvidence(text)) {
+    out.decision = withheld(d, 'write_guard', oos);
+    return out;
+  }
+  // A stock transfer moves our own stock between our warehouses: with a supplier named and no move
+  // verb ("18 inverters from Initech, ship to WH-B") it is a purchase the model misread, not a move.
+  if (
+    options.evidence !== false &&
+    d.intent === TRANSFER &&
+    entities.some((e) => e.type === 'supplier') &&
+    !namesTheAction(TRANSFER, text)
+  ) {
+    out.decision = withheld(d, 'write_guard', oos);
+    return out;
+  }
+  const named =
+    options.actionEvidence !== false &&
+    entities.some((e) => e.type === 'purchase_order' || e.type === 'shipment' || e.type === 'quantity') &&
+    namesTheAction(d.intent, text);
+  const min = named ? undefined : options.writeThresholds?.[d.intent];
   if (min !== undefined && d.confidence < min) out.decision = withheld(d, 'write_guard', oos);
   return out;
 }
