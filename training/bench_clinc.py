@@ -52,6 +52,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--pretrain-steps", type=int, default=300)
     p.add_argument("--no-pretrain", action="store_true")
+    p.add_argument("--extra-corpus", action="append", default=[], metavar="FILE",
+                   help="extra pretraining text (repeatable): a training/corpus/extra_*.txt name (make_extra_corpus.py) or a path")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--dropout", type=float, default=0.1)
@@ -98,7 +100,12 @@ def main(argv=None):
     corpus = []
     for fn in ("wiki_sents.txt", "clinc150_train_utterances.txt", "domain.txt"):
         corpus += [x for x in D.read_lines(os.path.join(D.HERE, "corpus", fn)) if D.norm_key(x) not in heldout]
-    tok.encode_many(corpus + [r["text"] for r in train + val + test])
+    extra, extra_names = [], []
+    for path in T.extra_corpus_paths(args.extra_corpus):
+        ls = [x for x in D.read_lines(path) if D.norm_key(x) not in heldout]
+        extra += ls
+        extra_names.append(f"{os.path.relpath(path, ROOT)} ({len(ls)} lines)")
+    tok.encode_many(corpus + extra + [r["text"] for r in train + val + test])
     corpus_ids = tok.encode_many(corpus)
     L = arch["n_positions"]
     val_seqs = [s[:L] for s in tok.encode_many([r["text"] for r in val])]
@@ -111,6 +118,11 @@ def main(argv=None):
     keep_ids = sorted({EOS_ID} | {t for t, _ in sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[: args.max_vocab - 1]})
     id_map = build_id_map(keep_ids)
     log(f"vocabulary {len(keep_ids)} rows (+UNK)")
+    # extra text is pretraining-only and does not choose embedding rows, so --extra-corpus
+    # changes nothing but the LM's training text (its rarer ids read as UNK)
+    if extra:
+        corpus_ids = corpus_ids + tok.encode_many(extra)
+        log(f"extra pretraining text: {', '.join(extra_names)}")
 
     def new_model(dropout):
         cfg = GPT2Config(vocab_size=len(keep_ids) + 1, num_labels=len(labels), resid_pdrop=dropout, embd_pdrop=dropout,
@@ -171,7 +183,8 @@ def main(argv=None):
         "environment": {"python": platform.python_version(), "torch": torch.__version__, "threads": args.threads,
                         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}"},
         "model": {**arch, "vocab_rows": len(keep_ids) + 1, "parameters": n_params, "labels": len(labels)},
-        "pretraining": ({"corpus": "training/corpus/wiki_sents.txt + clinc150_train_utterances.txt + domain.txt (val/test texts removed)", **pre_info}
+        "pretraining": ({"corpus": "training/corpus/wiki_sents.txt + clinc150_train_utterances.txt + domain.txt"
+                         + "".join(f" + {x}" for x in extra_names) + " (val/test texts removed)", **pre_info}
                         if pre_info else None),
         "fine_tuning": {"lr": args.lr, "dropout": args.dropout, "max_epochs": args.epochs, "best_epoch": fit["best_epoch"],
                         "history": fit["history"], "augmentation": "none", "token_dropout": args.token_dropout, "ema_decay": args.ema},

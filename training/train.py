@@ -80,6 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--no-synonyms", action="store_true", help="augmentation without domain synonym swaps")
     p.add_argument("--per-line", type=int, default=2, help="fine-tuning: augmented variants per train line per epoch")
     p.add_argument("--max-vocab", type=int, default=7679, help="embedding rows kept (plus one UNK row)")
+    p.add_argument("--extra-corpus", action="append", default=[], metavar="FILE",
+                   help="extra pretraining text (repeatable): a training/corpus/extra_*.txt name or a path")
     p.add_argument("--pretrained", default=None, help="reuse a pretrained LM checkpoint (.pt saved by a previous run)")
     p.add_argument("--members", type=int, default=1,
                    help="fine-tune N members from the same pretrained LM (seeds differ; with the refit: N refits) and combine them")
@@ -206,6 +208,25 @@ def set_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+EXTRA_PREFIX = "extra_"  # training/corpus files written by make_extra_corpus.py; opt-in via --extra-corpus
+
+
+def base_corpus_names(corpus_dir: str) -> list[str]:
+    """The default pretraining text: training/corpus/*.txt except the opt-in extra_*.txt."""
+    return sorted(fn for fn in os.listdir(corpus_dir) if fn.endswith(".txt") and not fn.startswith(EXTRA_PREFIX))
+
+
+def extra_corpus_paths(names: list[str]) -> list[str]:
+    """--extra-corpus values -> existing paths (a bare name is looked up in training/corpus)."""
+    out = []
+    for n in names:
+        path = n if os.path.sep in n else os.path.join(HERE, "corpus", n)
+        if not os.path.isfile(path):
+            raise SystemExit(f"--extra-corpus: {path} not found (run training/corpus/make_extra_corpus.py)")
+        out.append(path)
+    return out
 
 
 def pretrain(model: GPT2, corpus_ids: list[list[int]], steps: int, seed: int, bs: int, block: int, lr=1e-3):
@@ -496,20 +517,28 @@ def main(argv=None):
     do_pretrain = not (args.init or args.no_pretrain or args.pretrained)
     heldout = {D.norm_key(r["text"]) for r in rows["val"] + rows["test"]}
     # the corpus is the pretraining text and also decides which embedding rows are kept (with --init too)
-    for fn in sorted(os.listdir(os.path.join(HERE, "corpus"))):
-        if fn.endswith(".txt"):
-            ls = D.read_lines(os.path.join(HERE, "corpus", fn))
-            ls = [x for x in ls if D.norm_key(x) not in heldout]  # no val/test inputs in the LM corpus
-            if args.smoke:
-                ls = ls[:300]
-            corpus_files.append({"file": f"training/corpus/{fn}", "lines": len(ls)})
-            corpus_texts += ls
+    # extra_*.txt (make_extra_corpus.py) join only when named by --extra-corpus, as pretraining text only
+    for fn in base_corpus_names(os.path.join(HERE, "corpus")):
+        ls = D.read_lines(os.path.join(HERE, "corpus", fn))
+        ls = [x for x in ls if D.norm_key(x) not in heldout]  # no val/test inputs in the LM corpus
+        if args.smoke:
+            ls = ls[:300]
+        corpus_files.append({"file": f"training/corpus/{fn}", "lines": len(ls)})
+        corpus_texts += ls
+    extra_texts = []
+    for path in extra_corpus_paths(args.extra_corpus):
+        ls = [x for x in D.read_lines(path) if D.norm_key(x) not in heldout]
+        if args.smoke:
+            ls = ls[:300]
+        corpus_files.append({"file": os.path.relpath(path, ROOT), "lines": len(ls), "extra": True})
+        extra_texts += ls
     unlabeled = [v["text"] for vs in pool for v in vs]  # train-split utterances + their augmented variants (labels unused)
     t = time.time()
-    all_texts = corpus_texts + unlabeled + [v["text"] for vs in pool for v in vs] + [r["text"] for r in rows["val"] + rows["test"]]
+    all_texts = corpus_texts + extra_texts + unlabeled + [v["text"] for vs in pool for v in vs] + [r["text"] for r in rows["val"] + rows["test"]]
     tok.encode_many(all_texts)
     log(f"tokenized {len(set(all_texts))} texts in {time.time() - t:.1f}s")
     corpus_ids = tok.encode_many(corpus_texts + unlabeled)
+    extra_ids = tok.encode_many(extra_texts)
     val_seqs = [s[:max_len] for s in tok.encode_many([r["text"] for r in rows["val"]])]
     test_seqs = [s[:max_len] for s in tok.encode_many([r["text"] for r in rows["test"]])]
     lab_idx = {l: i for i, l in enumerate(labels)}
@@ -532,6 +561,8 @@ def main(argv=None):
         keep = {EOS_ID} | {t for t, c in sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[: args.max_vocab - 1]}
         keep_ids = sorted(keep)
     id_map = build_id_map(keep_ids)
+    # extra text is pretraining-only: it does not choose embedding rows (its rarer ids read as UNK)
+    corpus_ids = corpus_ids + extra_ids
     unk_rate = lambda seqs: float(np.mean([id_map[t].item() == len(keep_ids) for s in seqs for t in s]))  # noqa: E731
     log(f"vocabulary: {len(keep_ids)} GPT-2 ids kept (+1 UNK row); UNK rate val {unk_rate(val_seqs):.4f} test {unk_rate(test_seqs):.4f}")
 
