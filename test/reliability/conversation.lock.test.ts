@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   KeyedMutex,
   LocalConversationLock,
-  PostgresConversationLock,
   TurnLockTimeoutError,
   type ConversationLock,
 } from '../../src/bot/state/conversationLock.js';
 import { ETagConflictError, PostgresStorage } from '../../src/bot/state/PostgresStorage.js';
 import { execute } from '../../src/db/sql.js';
 import { databaseTargets, type TestDatabase } from '../helpers/databases.js';
+import { usePostgresLocks } from '../helpers/postgresLocks.js';
 
 const targets = await databaseTargets();
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -90,20 +90,8 @@ describe('in-process conversation lock', () => {
 const postgres = targets.find((t) => t.kind === 'postgres')!;
 
 describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
-  let db: TestDatabase;
-  const locks: PostgresConversationLock[] = [];
-  const newLock = (timeoutMs = 10_000) => {
-    const lock = new PostgresConversationLock({ url: db.config.mode === 'postgres' ? db.config.url : '', timeoutMs });
-    locks.push(lock);
-    return lock;
-  };
-  beforeAll(async () => {
-    db = await postgres.create();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(locks.map((l) => l.close()));
-    await db?.dispose();
-  });
+  const fx = usePostgresLocks(postgres);
+  const newLock = (timeoutMs?: number) => fx.newLock(timeoutMs);
 
   it('two lock instances (two sessions, as two processes): one holder at a time, 0 of 40 updates lost', async () => {
     const key = `test/conversations/${randomUUID()}`;
@@ -118,7 +106,7 @@ describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
       keys.map((key) =>
         a.run(key, async () => {
           const { rows } = await execute<{ n: number }>(
-            db.db.dataSource,
+            fx.db.db.dataSource,
             `SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted
                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
             [0x7475726e],
@@ -133,7 +121,7 @@ describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
 
   it('a holder in another process that is SIGKILLed releases the conversation', async () => {
     const key = `test/conversations/${randomUUID()}`;
-    const url = db.config.mode === 'postgres' ? db.config.url : '';
+    const url = fx.url;
     const child = holdInChild(url, key);
     try {
       await child.locked;
@@ -151,7 +139,7 @@ describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
     const lock = newLock();
     const key = `test/conversations/${randomUUID()}`;
     const result = await lock.run(key, async () => {
-      await db.db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rpa-assistant turn locks' AND datname = current_database()`);
+      await fx.db.db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rpa-assistant turn locks' AND datname = current_database()`);
       await new Promise((r) => setTimeout(r, 50));
       return 'finished';
     });

@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConversationState, TestAdapter, TurnContext, type Activity } from 'botbuilder';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PostgresConversationLock } from '../../src/bot/state/conversationLock.js';
+import { describe, expect, it, vi } from 'vitest';
 import { ETagConflictError, PostgresStorage } from '../../src/bot/state/PostgresStorage.js';
 import { turnStateFor } from '../../src/bot/state/turnStateSession.js';
 import { execute } from '../../src/db/sql.js';
-import { databaseTargets, type TestDatabase } from '../helpers/databases.js';
+import { databaseTargets } from '../helpers/databases.js';
+import { usePostgresLocks } from '../helpers/postgresLocks.js';
 
 const postgres = (await databaseTargets()).find((t) => t.kind === 'postgres')!;
 const tick = () => new Promise((r) => setTimeout(r, 1 + Math.random() * 3));
@@ -22,33 +22,21 @@ function conversation(): Partial<Activity> {
 }
 
 describe.skipIf(postgres.skip)('conversation state read and written with the turn lock (PostgreSQL)', () => {
-  let db: TestDatabase;
-  const locks: PostgresConversationLock[] = [];
-  const newLock = (timeoutMs = 10_000) => {
-    const lock = new PostgresConversationLock({ url: db.config.mode === 'postgres' ? db.config.url : '', timeoutMs });
-    locks.push(lock);
-    return lock;
-  };
-  beforeAll(async () => {
-    db = await postgres.create();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(locks.map((l) => l.close()));
-    await db?.dispose();
-  });
+  const fx = usePostgresLocks(postgres);
+  const newLock = (timeoutMs?: number) => fx.newLock(timeoutMs);
 
   it('two processes, 40 turns of one conversation: every turn sees the last one\'s state, none through the pool', async () => {
     const adapter = new TestAdapter();
     const activity = conversation();
     // Two "processes": a lock session and a Storage / ConversationState each.
     const sides = [0, 1].map(() => {
-      const state = new ConversationState(new PostgresStorage(db.db.dataSource));
+      const state = new ConversationState(new PostgresStorage(fx.db.db.dataSource));
       return { lock: newLock(), state, counter: state.createProperty<number>('count') };
     });
     const probe = new TurnContext(adapter, { ...activity });
     const lockKey = `test/conversations/${activity.conversation!.id}`;
     const stateKey = sides[0]!.state.getStorageKey(probe)!;
-    const pool = vi.spyOn(db.db.dataSource, 'createQueryRunner');
+    const pool = vi.spyOn(fx.db.db.dataSource, 'createQueryRunner');
     const before = pool.mock.calls.length;
 
     const turn = (side: (typeof sides)[number]) =>
@@ -67,7 +55,7 @@ describe.skipIf(postgres.skip)('conversation state read and written with the tur
 
     const poolRunners = pool.mock.calls.length - before;
     pool.mockRestore();
-    const { rows } = await execute<{ document: { count: number } }>(db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
+    const { rows } = await execute<{ document: { count: number } }>(fx.db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
     expect(rows[0]?.document.count).toBe(40);
     expect(poolRunners).toBe(0);
   });
@@ -75,7 +63,7 @@ describe.skipIf(postgres.skip)('conversation state read and written with the tur
   it('a save that conflicts (the row changed under the turn) is refused and still releases the lock', async () => {
     const adapter = new TestAdapter();
     const activity = conversation();
-    const state = new ConversationState(new PostgresStorage(db.db.dataSource));
+    const state = new ConversationState(new PostgresStorage(fx.db.db.dataSource));
     const counter = state.createProperty<number>('count');
     const lockKey = `test/conversations/${activity.conversation!.id}`;
     const stateKey = state.getStorageKey(new TurnContext(adapter, { ...activity }))!;
@@ -91,7 +79,7 @@ describe.skipIf(postgres.skip)('conversation state read and written with the tur
           const context = new TurnContext(adapter, { ...activity });
           await counter.set(context, (await counter.get(context, 0)) + 1);
           // Someone writes the row without the lock (a lost lock connection, an operator).
-          await execute(db.db.dataSource, `UPDATE bot_state SET document = '{"count": 7}'::jsonb, etag = 'theirs' WHERE key = $1`, [stateKey]);
+          await execute(fx.db.db.dataSource, `UPDATE bot_state SET document = '{"count": 7}'::jsonb, etag = 'theirs' WHERE key = $1`, [stateKey]);
           await state.saveChanges(context);
         },
         { stateKey },
@@ -99,7 +87,7 @@ describe.skipIf(postgres.skip)('conversation state read and written with the tur
     ).rejects.toBeInstanceOf(ETagConflictError);
     // Free at once for another process (a 300 ms wait would time out if the lock were still held).
     await expect(newLock(300).run(lockKey, async () => 'next turn ran')).resolves.toBe('next turn ran');
-    const { rows } = await execute<{ document: { count: number } }>(db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
+    const { rows } = await execute<{ document: { count: number } }>(fx.db.db.dataSource, 'SELECT document FROM bot_state WHERE key = $1', [stateKey]);
     expect(rows[0]?.document.count).toBe(7);
   });
 
