@@ -7,9 +7,7 @@
  * what the schema refuses (test/edge/activityFastCheck.test.ts compares them on mutated activities).
  */
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+import { isCleanId } from './cleanId.js';
 
 type Rec = Record<string, unknown>;
 
@@ -20,7 +18,7 @@ const isPlain = (v: unknown): v is Rec => {
 };
 
 const id = (v: unknown, max: number): boolean =>
-  typeof v === 'string' && v.length >= 1 && v.length <= max && !CONTROL.test(v) && !LONE_SURROGATE.test(v);
+  typeof v === 'string' && v.length >= 1 && v.length <= max && isCleanId(v);
 const optionalId = (v: unknown, max: number): boolean => v === undefined || id(v, max);
 const shortText = (v: unknown, max: number): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';

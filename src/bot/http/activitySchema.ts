@@ -1,22 +1,13 @@
 import { z } from 'zod';
 import { cleanText } from '../../db/text.js';
 import { passesActivityFastCheck } from './activityFastCheck.js';
+import { isCleanId } from './cleanId.js';
 import { HttpError } from './httpErrors.js';
 
 const MAX_TEXT = 16_000;
 /** Deeper JSON than this in an activity (`value`, `channelData`…) is refused; cards submit flat data. */
 const MAX_DEPTH = 64;
 
-/**
- * Ids (conversation, user, activity, channel…) become database keys, lock keys and log fields. A
- * channel never sends control characters or broken UTF-16 in them; Postgres refuses NUL in text and
- * would turn a lone surrogate into U+FFFD (two ids, one key). Such an id is refused (400) here,
- * before any turn runs (issue 12, defect 9).
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const isCleanId = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s);
 const id = (max: number) => z.string().min(1).max(max).refine(isCleanId, 'must not contain control characters or invalid UTF-16');
 const optionalId = (max: number) => id(max).optional();
 const shortText = (max: number) => z.string().max(max).optional();
