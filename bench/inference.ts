@@ -70,6 +70,8 @@ interface RunConfig {
   minFill?: number;
   /** Batches a worker holds at once (pipelining); the pool's default (2 for workers) when absent. */
   depth?: number;
+  /** The pool's maxPassOver (batches of like lengths from a deep queue); the pool's default (0) when absent. */
+  passOver?: number;
 }
 
 interface ChildJob {
@@ -102,7 +104,8 @@ interface ChildResult {
 const poolLabel = (c: RunConfig): string =>
   `pool ${c.workers === false ? 'main-thread' : 'workers'}×${c.sessions} intra${c.intra} batch${c.maxBatch} delay${c.maxDelayMs}ms` +
   (c.minFill !== undefined ? ` fill${c.minFill}` : '') +
-  (c.depth !== undefined ? ` depth${c.depth}` : '');
+  (c.depth !== undefined ? ` depth${c.depth}` : '') +
+  (c.passOver !== undefined ? ` passover${c.passOver}` : '');
 
 const pool = (c: Omit<RunConfig, 'label' | 'kind'>): RunConfig => {
   const full = { kind: 'pool' as const, workers: true, sessions: 1, intra: 1, inter: 1, maxBatch: 32, maxDelayMs: 0, ...c };
@@ -176,6 +179,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
       maxDelayMs: c.maxDelayMs,
       minFill: c.minFill,
       pipelineDepth: c.depth,
+      ...(c.passOver !== undefined ? { maxPassOver: c.passOver } : {}),
       provider: job.provider,
       queueMax: 100_000,
       timeoutMs: 60_000,
@@ -364,7 +368,8 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       seconds: { type: 'string' },
       // JSON array of pool settings to run instead of the sweep (after the baselines), e.g.
-      // '[{"sessions":2,"intra":1,"maxBatch":16,"minFill":0.9}]'
+      // '[{"sessions":2,"intra":1,"maxBatch":16,"minFill":0.9}]'; keys: workers, sessions, intra, inter,
+      // maxBatch, maxDelayMs, minFill, depth, passOver (the pool's maxPassOver)
       configs: { type: 'string' },
       // cpu (default), webgpu or cuda: the sessions of baseline A, the pool and the bound (bench/gpu.sh)
       provider: { type: 'string', default: 'cpu' },
@@ -558,6 +563,8 @@ async function main(): Promise<void> {
         ...[8, 16].map((maxBatch) => pool({ ...bestTopo, maxBatch, minFill: 0.9 })),
         // without pipelining (a worker gets its next batch only after it answered the last)
         pool({ ...bestTopo, depth: 1 }),
+        // batches of like lengths from the deep queue (a request may be passed over 16 times)
+        ...[8, 32].map((maxBatch) => pool({ ...bestTopo, maxBatch, passOver: 16 })),
       ];
   for (const v of variants) await run(v);
 
@@ -585,6 +592,9 @@ async function main(): Promise<void> {
     pool_rps: number;
     pool_p99: number;
     pool_mean_batch: number | null;
+    /** Padding share of the pool's batches and of the bound's (%): the bound's batches are length-grouped windows of the stream. */
+    pool_padding_pct: number | null;
+    engine_padding_pct: number;
     engine_bound_rps: number;
     pool_share_of_bound: number;
     pool_share_of_curve_bound: number | null;
@@ -618,6 +628,8 @@ async function main(): Promise<void> {
       pool_rps: rp.rps,
       pool_p99: rp.p99,
       pool_mean_batch: rp.meanBatch ?? null,
+      pool_padding_pct: rp.paddingPct ?? null,
+      engine_padding_pct: engine.paddingPct,
       engine_bound_rps: engine.rowsPerSecond,
       pool_share_of_bound: shareOfBound,
       pool_share_of_curve_bound: rp.shareOfBound ?? null,
@@ -626,7 +638,8 @@ async function main(): Promise<void> {
     });
     log(
       `round ${i}: A ${Math.round(ra.rps)} req/s, B ${rb ? Math.round(rb.rps) : '–'} req/s, pool ${Math.round(rp.rps)} req/s ` +
-        `(p99 ${round(rp.p99)} ms, batch ${round(rp.meanBatch ?? NaN, 1)}), engine ${Math.round(engine.rowsPerSecond)} rows/s at batch ${engine.batch} ` +
+        `(p99 ${round(rp.p99)} ms, batch ${round(rp.meanBatch ?? NaN, 1)}, padding ${round(rp.paddingPct ?? NaN, 1)}%), ` +
+        `engine ${Math.round(engine.rowsPerSecond)} rows/s at batch ${engine.batch} (padding ${round(engine.paddingPct, 1)}%) ` +
         `→ ${round(shareOfBound * 100, 1)}% of its bound` +
         (cpuShare !== null ? ` (CPU: pool ${round(poolCpuUsPerRequest, 1)} µs/request, engine ${round(engine.cpuUsPerRow, 1)} µs/row → ${round(cpuShare * 100, 1)}%)` : '') +
         '; ' +
@@ -657,10 +670,11 @@ async function main(): Promise<void> {
       maxBatch: r.config.maxBatch,
       maxDelayMs: r.config.maxDelayMs,
       minFill: r.config.minFill ?? 0.5,
+      passOver: r.config.passOver ?? 0,
     })),
   );
   const cols = [
-    'label', 'kind', 'workers', 'sessions', 'intra', 'inter', 'maxBatch', 'maxDelayMs', 'minFill', 'concurrency', 'requests', 'errors',
+    'label', 'kind', 'workers', 'sessions', 'intra', 'inter', 'maxBatch', 'maxDelayMs', 'minFill', 'passOver', 'concurrency', 'requests', 'errors',
     'seconds', 'rps', 'p50', 'p95', 'p99', 'mean', 'meanBatch', 'paddingPct', 'boundRps', 'shareOfBound', 'cpuPct', 'otherCpuPct', 'peakRssMb',
   ] as const;
   const csv = [
@@ -748,6 +762,8 @@ async function main(): Promise<void> {
         INFERENCE_MAX_DELAY_MS: winner.config.maxDelayMs,
         INFERENCE_MIN_FILL: winner.config.minFill ?? 0.5,
       },
+      // a pool option with no server setting (yet): InferencePoolOptions.maxPassOver
+      maxPassOver: winner.config.passOver ?? 0,
     },
     pool_rps: round(w.rps, 1),
     pool_p50_ms: round(w.p50, 3),

@@ -7,8 +7,9 @@
  * so the share is from the same round.
  *
  *   npx tsx bench/inferenceCost.ts [--concurrency 1,4,64] [--seconds 2] [--rounds 3] [--sessions 2]
- *                                  [--maxBatch 8] [--cache 0] [--repeat N] [--bound] [--json]
+ *                                  [--maxBatch 8] [--passOver N] [--cache 0] [--repeat N] [--bound] [--json]
  *
+ * --passOver N sets the pool's maxPassOver (batches of like lengths from a deep queue; default: the pool's, 0).
  * --cache N turns the pool's prediction cache on (N entries); --repeat N cycles over the first N
  * utterances only (chat that repeats itself), so with N ≤ the cache size every request after the
  * warm-up is a hit. The cache's hits and misses are printed with each line.
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     sessions: { type: 'string', default: '2' },
     maxBatch: { type: 'string', default: '8' },
+    passOver: { type: 'string' },
     cache: { type: 'string' },
     repeat: { type: 'string' },
     bound: { type: 'boolean', default: false },
@@ -76,6 +78,7 @@ const poolOptions: Record<string, unknown> = {
 };
 // Only a tree whose pool knows the option gets it (the same script runs against HEAD for A/B).
 if (values.cache !== undefined) poolOptions.predictionCacheSize = Number(values.cache);
+if (values.passOver !== undefined) poolOptions.maxPassOver = Number(values.passOver);
 const pool = await InferencePool.create(poolOptions as unknown as Parameters<typeof InferencePool.create>[0]);
 const argmax = (row: Float32Array): number => {
   let best = 0;

@@ -77,6 +77,7 @@ const envSchema = z.object({
   INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(1024).default(16),
   INFERENCE_MAX_BATCH_TOKENS: z.coerce.number().int().min(1).max(1_000_000).optional(),
   INFERENCE_MIN_FILL: z.coerce.number().min(0).max(1).default(0.9),
+  INFERENCE_MAX_PASS_OVER: z.coerce.number().int().min(0).max(1000).default(0),
   INFERENCE_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(0),
   INFERENCE_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(512),
   INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
@@ -250,6 +251,8 @@ export interface InferenceConfig {
   maxBatchTokens?: number;
   /** Least share of real (non-padding) tokens in a batch: groups messages by length. */
   minFill: number;
+  /** With a queue: batches may skip the oldest request this many times for less padding (0: oldest first). */
+  maxPassOver: number;
   maxDelayMs: number;
   queueMax: number;
   timeoutMs: number;
@@ -375,6 +378,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBatchSize: env.INFERENCE_MAX_BATCH,
       maxBatchTokens: env.INFERENCE_MAX_BATCH_TOKENS,
       minFill: env.INFERENCE_MIN_FILL,
+      maxPassOver: env.INFERENCE_MAX_PASS_OVER,
       maxDelayMs: env.INFERENCE_MAX_DELAY_MS,
       queueMax: env.INFERENCE_QUEUE_MAX,
       timeoutMs: env.INFERENCE_TIMEOUT_MS,

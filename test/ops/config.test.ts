@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     expect(config.maxBodyBytes).toBe(256 * 1024);
   });
 
+  it('batches oldest-first unless INFERENCE_MAX_PASS_OVER lets the pool pick rows of similar length', () => {
+    expect(loadConfig({}).inference.maxPassOver).toBe(0);
+    expect(loadConfig({ INFERENCE_MAX_PASS_OVER: '16' }).inference.maxPassOver).toBe(16);
+  });
+
   it('uses DATABASE_URL for production Postgres', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/rpa' });
     expect(config.database).toEqual({ mode: 'postgres', url: 'postgres://u@db:5432/rpa' });
@@ -26,6 +31,8 @@ describe('loadConfig', () => {
     [{ MicrosoftAppId: 'abc' }, 'MicrosoftAppPassword'],
     [{ MicrosoftAppId: 'abc', MicrosoftAppPassword: 'x', MicrosoftAppType: 'SingleTenant' }, 'MicrosoftAppTenantId'],
     [{ HOST: '0.0.0.0' }, 'HOST'],
+    [{ INFERENCE_MAX_PASS_OVER: '-1' }, 'INFERENCE_MAX_PASS_OVER'],
+    [{ INFERENCE_MAX_PASS_OVER: '2.5' }, 'INFERENCE_MAX_PASS_OVER'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrowError(ConfigError);
     expect(() => loadConfig(env)).toThrowError(new RegExp(variable));

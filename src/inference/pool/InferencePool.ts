@@ -37,6 +37,14 @@ export interface InferencePoolOptions {
   minFill?: number;
   /** How long a request may wait for others to join its batch when a session is idle (default 0). */
   maxDelayMs?: number;
+  /**
+   * Batches that may be formed past a waiting request before it must ride in the next one
+   * (default 0: the oldest request is always in the next batch). Above 0, when more requests wait
+   * than fit in one batch, the next batch is the full one of closest lengths (least padding) among
+   * them, so a deep queue pads less; a request passed over this many times anchors the next batch.
+   * Trades the tail latency of unusual lengths under a deep queue for throughput (see batcher.ts).
+   */
+  maxPassOver?: number;
   /** Requests waiting for a session; past it `run` rejects at once with BusyError (default 256). */
   queueMax?: number;
   /** Per-request deadline from arrival (default 2000 ms): InferenceTimeoutError. */
@@ -151,6 +159,7 @@ export interface PoolStats {
     maxBatchSize: number;
     maxBatchTokens: number;
     minFill: number;
+    maxPassOver?: number;
     maxDelayMs: number;
     queueMax: number;
     timeoutMs: number;
@@ -168,6 +177,8 @@ interface Item {
   /** enqueuedAt + timeoutMs: the deadline sweep fails it then (one timer for all items, not one each). */
   readonly deadline: number;
   attempts: number;
+  /** Batches formed past it while it waited (with maxPassOver). */
+  passedOver?: number;
   settled: boolean;
   /** The batch answerable for it (unset while it waits in the queue). */
   owner?: RunningBatch;
@@ -272,6 +283,9 @@ export class InferencePool implements LogitsRunner {
       maxBatchTokens: positive(options.maxBatchTokens, maxBatchSize * 64, 'maxBatchTokens'),
       minFill: Math.min(1, Math.max(0, options.minFill ?? 0.5)),
     };
+    const passOver = options.maxPassOver ?? 0;
+    if (!Number.isInteger(passOver) || passOver < 0) throw new Error(`InferencePool: maxPassOver must be a non-negative integer, got ${passOver}`);
+    if (passOver > 0) this.limits.maxPassOver = passOver;
     this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
     this.queueMax = positive(options.queueMax, 256, 'queueMax');
     this.timeoutMs = positive(options.timeoutMs, 2000, 'timeoutMs');
