@@ -1,4 +1,5 @@
 import { AuthenticationConstants, ConnectorFactory, type ClaimsIdentity, type ConnectorClient } from 'botframework-connector';
+import { installThinReplies } from './replyClient/replyClient.js';
 
 /** Distinct (app, serviceUrl, audience) clients kept; past it the cache starts over (channels have a handful). */
 const MAX_CLIENTS = 256;
@@ -51,7 +52,13 @@ class CachedConnectorFactory extends ConnectorFactory {
   }
 
   create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-    return this.cache.client(JSON.stringify([this.appId, serviceUrl, audience ?? '']), () => this.inner.create(serviceUrl, audience));
+    // The turn's replies go out through the thin reply client (replyClient/replyClient.ts) where it copies the SDK exactly.
+    return this.cache.client(JSON.stringify([this.appId, serviceUrl, audience ?? '']), () =>
+      this.inner.create(serviceUrl, audience).then(async (client) => {
+        await installThinReplies(client, serviceUrl);
+        return client;
+      }),
+    );
   }
 }
 
