@@ -11,8 +11,9 @@ import { stripChatNoise } from './guards/chatNoise.js';
 import { splitClauses } from './guards/clauses.js';
 import { detectLanguage, isMixedLanguage } from './guards/language.js';
 import { correctSpelling } from './guards/spelling.js';
-import { acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
-import { maskQuantities, normalizeCasing, type CasingMode } from './normalize.js';
+import { paraphraseForModel } from './guards/questions.js';
+import { acceptsReplacement, acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
+import { bareIdEdits, normalizeCasing, quantityEdits, rewriteSpans, type CasingMode } from './normalize.js';
 import type { MasterData } from './entities/masterData.js';
 import { IntentClassifier, type IntentDecision } from './intents/IntentClassifier.js';
 import {
@@ -45,6 +46,10 @@ export interface RuntimeGuards {
   casing: CasingMode;
   /** Quantities' digits replaced by one number per length in the model's input ("301 units" → "100 units"). */
   numbers?: boolean;
+  /** Ids typed as a bare number ("status of order 1119", "shipment 2003") get their prefix in the model's input ("order PO-1119"). */
+  ids?: boolean;
+  /** Words the model never learned for things it knows ("HS subheading", "got through customs") and goods' purpose ("for the Monday job") rewritten in its input (guards/questions.ts). */
+  paraphrases?: boolean;
   /** One-typo spelling fixes of our domain and cue words in the model's input (guards/spelling.ts). */
   spelling?: boolean;
   /** Salutations, sign-offs, emoji and line breaks left out of the model's input (guards/chatNoise.ts). */
@@ -58,7 +63,7 @@ export interface RuntimeGuards {
 }
 
 export const PLAIN_GUARDS: RuntimeGuards = { casing: 'none', language: false, write: false };
-export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, chatNoise: true, clauses: true, spelling: true, language: true, write: {} };
+export const DEFAULT_GUARDS: RuntimeGuards = { casing: 'lower', numbers: true, ids: true, paraphrases: true, chatNoise: true, clauses: true, spelling: true, language: true, write: {} };
 
 export interface NluPipelineParts {
   tokenizer: GptTokenizer;
@@ -135,8 +140,28 @@ export class NluPipeline implements Recognizer {
         const guarded = guardWrite(text, decision, entities, this.guards.write, this.classifier.outOfScopeLabel);
         decision = guarded.decision;
         entities = [...entities, ...guarded.entities].sort((a, b) => a.start - b.start);
+        const from = guarded.correctedFrom;
+        if (from !== undefined) {
+          // "don't cancel PO-1131, cancel PO-1132 instead": PO-1131 is the one ruled out.
+          const named = new Set(entities.filter((e) => e.start >= from).map((e) => e.type));
+          entities = entities.filter((e) => e.start >= from || !named.has(e.type) || e.type === 'decision');
+        }
         const rest = guarded.reclassify;
-        if (rest) {
+        const replacement = guarded.replacement;
+        if (replacement) {
+          // "don't order from Acme this time, get 200 SKU-1003 from Northwind instead": the replacement
+          // clause's order, with that clause's entities only (not the supplier that was ruled out).
+          const at = text.lastIndexOf(replacement);
+          const own = this.extractEntities(replacement, trace);
+          const [again] = await this.classifyTexts([this.modelInput(replacement, own)], {});
+          if (at >= 0 && again && acceptsReplacement(replacement, again, own, this.guards.write, this.classifier.outOfScopeLabel)) {
+            decision = { ...again, fallback: { reason: 'replacement', intent: decision.fallback!.intent, confidence: decision.fallback!.confidence } };
+            entities = [
+              ...entities.filter((e) => (e.type === 'date' || e.type === 'warehouse') && (e.end <= at || e.start >= at + replacement.length)),
+              ...own.map((e) => ({ ...e, start: e.start + at, end: e.end + at })),
+            ].sort((a, b) => a.start - b.start);
+          }
+        } else if (rest) {
           // "don't cancel PO-1145, just tell me where it is": answer the rest if it is a read.
           const [again] = await this.classifyTexts([this.modelInput(rest, this.extractEntities(rest, trace))], {});
           if (again && acceptsReread(text, again.intent, this.classifier.outOfScopeLabel)) {
@@ -230,8 +255,14 @@ export class NluPipeline implements Recognizer {
 
   /** What the model reads: the text with casing (and numbers) normalised; entities read the original. */
   private modelInput(text: string, entities: readonly Entity[]): string {
-    const masked = this.guards.numbers ? maskQuantities(text, entities.filter((e) => e.type === 'quantity')) : text;
-    const request = this.guards.chatNoise ? stripChatNoise(masked) : masked;
+    const edits = [
+      ...(this.guards.numbers ? quantityEdits(text, entities.filter((e) => e.type === 'quantity')) : []),
+      ...(this.guards.ids ? bareIdEdits(text, entities) : []),
+    ];
+    const masked = rewriteSpans(text, edits);
+    const goods = entities.some((e) => e.type === 'sku' || e.type === 'quantity');
+    const phrased = this.guards.paraphrases ? paraphraseForModel(masked, goods) : masked;
+    const request = this.guards.chatNoise ? stripChatNoise(phrased) : phrased;
     return normalizeCasing(this.guards.spelling ? correctSpelling(request).text : request, this.guards.casing);
   }
 

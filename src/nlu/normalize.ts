@@ -27,19 +27,61 @@ export function normalizeCasing(text: string, mode: CasingMode): string {
 /** One number of each length, from the most frequent quantities of the training templates. */
 const CANONICAL = ['5', '40', '100', '1000', '10000'];
 
+/** A replacement of the span [start, end) of a text. */
+export interface SpanEdit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Applies non-overlapping edits (an edit overlapping an earlier one is skipped). */
+export function rewriteSpans(text: string, edits: readonly SpanEdit[]): string {
+  let out = '';
+  let last = 0;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    if (e.start < last) continue;
+    out += text.slice(last, e.start) + e.text;
+    last = e.end;
+  }
+  return out + text.slice(last);
+}
+
 /**
  * Entity masking for quantities: the digits of every quantity span ("301 units", "200 more
  * bearings") become one number of the same length before the model sees them, so "301" reads like
  * "300" (the BPE splits them into other pieces, and the model learned those pieces as words). Only
  * quantity spans: a bare "cancel 10452" is an order number and keeps its digits.
  */
+export function quantityEdits(text: string, spans: readonly { start: number; end: number }[]): SpanEdit[] {
+  return spans.map((s) => ({
+    start: s.start,
+    end: s.end,
+    text: text.slice(s.start, s.end).replace(/\d[\d,]*/g, (n) => CANONICAL[Math.min(n.replace(/,/g, '').length, CANONICAL.length) - 1]!),
+  }));
+}
+
 export function maskQuantities(text: string, spans: readonly { start: number; end: number }[]): string {
-  let out = '';
-  let last = 0;
-  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
-    if (s.start < last) continue;
-    out += text.slice(last, s.start) + text.slice(s.start, s.end).replace(/\d[\d,]*/g, (n) => CANONICAL[Math.min(n.replace(/,/g, '').length, CANONICAL.length) - 1]!);
-    last = s.end;
+  return rewriteSpans(text, quantityEdits(text, spans));
+}
+
+const ID_PREFIX: Readonly<Record<string, string>> = { purchase_order: 'PO', shipment: 'SH', declaration: 'CD' };
+/** The id's own letters typed before its number ("PO 1119", "po#1119", "SH2003"): nothing to add. */
+const TYPED_PREFIX = /(?:\b(?:p\.?o|sh|cd)\.?\s*(?:[-#:]|n[oº°]\.?|nr\.?)?\s*#?\s*)\d+$/i;
+
+/**
+ * Ids typed as a bare number after their noun ("status of order 1119", "shipment 2003"): the
+ * number gets its prefix in the model's input ("order PO-1119"), as the model learned ids.
+ */
+export function bareIdEdits(text: string, entities: readonly { type: string; start: number; end: number; value: unknown }[]): SpanEdit[] {
+  const out: SpanEdit[] = [];
+  for (const e of entities) {
+    const prefix = ID_PREFIX[e.type];
+    if (!prefix || typeof e.value !== 'string') continue;
+    const span = text.slice(e.start, e.end);
+    const m = /(\d+)\s*$/.exec(span);
+    if (!m || TYPED_PREFIX.test(span)) continue;
+    const at = e.start + m.index;
+    out.push({ start: at, end: at + m[1]!.length, text: `${prefix}-${m[1]}` });
   }
-  return out + text.slice(last);
+  return out;
 }

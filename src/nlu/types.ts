@@ -109,7 +109,15 @@ export type FallbackReason =
   /** Another department's request sharing our words ("bill our client …", "expense report"). */
   | 'other_department'
   /** A price question ("what does SKU-1001 cost?"): no skill answers prices (not an HS-code search). */
-  | 'price_question';
+  | 'price_question'
+  /** A question about a write ("who needs to approve PO-1102?", "was it cancelled?"): the status read or out_of_scope, never the write. */
+  | 'write_question'
+  /** A negated order that names its replacement ("don't order from Acme, get 200 from Northwind instead"): the replacement clause's order. */
+  | 'replacement'
+  /** An "HS code / tariff code" question the model left out of scope: the classification read. */
+  | 'customs_code'
+  /** The model's first choice a write the text does not name, its second the write the text names ("create an order for …"): the second. */
+  | 'named_action';
 
 export interface NluResult {
   text: string;

@@ -287,7 +287,8 @@ describe.skipIf(!existsSync(`${MODEL}/model.onnx`))('the shipped model with the 
   const pipelines: Record<string, NluPipeline> = {};
   const variants: Record<string, Partial<RuntimeGuards>> = {
     on: {},
-    noClauses: { clauses: false },
+    // nlu4: an unsure status read of the one record named is also kept (write.recordReads), off here to isolate the clause re-read
+    noClauses: { clauses: false, write: { recordReads: false } },
     noChatNoiseNoClauses: { chatNoise: false, clauses: false },
     noLanguage: { language: false },
   };

@@ -15,6 +15,15 @@ const REF_FOLLOW =
   B_END +
   ')';
 
+/**
+ * Before a 4-digit "order 1119", words that make "order" the noun (a record), not the verb ("order
+ * 1000 of them"): "status of order 1119", "where is order 1119", "cancel order 1119".
+ */
+const ORDER_NOUN_BEFORE =
+  "(?<=\\b(?:of|for|on|about|re:?|the|my|our|your|their|that|this|cancel|approve|reject|decline|track|trace|chase|check|find|is|was|where'?s|with|from)\\s+)";
+/** …or, after it, words of a record's state: "order 1119 status", "order 1119 still not here", "order 1124 - received?". */
+const ORDER_STATE_AFTER = `(?=\\s*[-–—:]?\\s+(?:status|is|was|has|had|still|been|got|shipped|arrived|delivered|received|approved|rejected|cancel(?:l?ed)?|placed|due|yet)${B_END})`;
+
 interface IdRule {
   type: EntityType;
   prefix: string;
@@ -40,6 +49,9 @@ const RULES: readonly IdRule[] = [
   rule('purchase_order', 'PO-', `${B_START}purchase\\s+order${SEP}(?:p\\.?o\\.?\\s*[-#]?\\s*)?${DIGITS}${B_END}${NOT_QTY}`),
   rule('purchase_order', 'PO-', `${B_START}order\\s*(?:#|n[oº°]\\.?|nr\\.?|number)\\s*#?\\s*${DIGITS3}${B_END}`),
   rule('purchase_order', 'PO-', `${B_START}order\\s+(\\d{5,10})${B_END}${REF_FOLLOW}`),
+  // Our order numbers have 4 digits too (PO-1001…): "status of order 1119", "order 1119 status".
+  rule('purchase_order', 'PO-', `${ORDER_NOUN_BEFORE}order\\s+(\\d{4})${B_END}${REF_FOLLOW}`),
+  rule('purchase_order', 'PO-', `${B_START}order\\s+(\\d{4})${B_END}${ORDER_STATE_AFTER}`),
   // Shipments
   rule('shipment', 'SH-', `${B_START}sh(?:-|#|\\s*(?:#|n[oº°]\\.?|nr\\.?|:)\\s*)?\\s*${DIGITS3}${B_END}`),
   rule('shipment', 'SH-', `${B_START}(?:shipment|consignment|container)${SEP}(?:sh\\s*[-#]?\\s*)?${DIGITS3}${B_END}${NOT_QTY}`),

@@ -6,7 +6,7 @@
 
 /** Verbs that start one of our writes (create, cancel, approve/reject, file, receive, move), also as "-ing" forms. */
 const WRITE_VERB =
-  "(?:order(?:ing)?|re-?order(?:ing)?|buy(?:ing)?|purchas(?:e|ing)|rais(?:e|ing)|plac(?:e|ing)|get(?:ting)?|book(?:ing)?|cancel(?:l?ing)?|kill(?:ing)?|scrap(?:ping)?|void(?:ing)?|drop(?:ping)?|approv(?:e|ing)|sign(?:ing)?\\s+off|reject(?:ing)?|declin(?:e|ing)|fil(?:e|ing)|submit(?:ting)?|lodg(?:e|ing)|declar(?:e|ing)|receiv(?:e|ing)|check(?:ing)?\\s+in|mov(?:e|ing)|transfer(?:ring)?|shift(?:ing)?|relocat(?:e|ing)|send(?:ing)?|ship(?:ping)?|do(?:ing)?\\s+(?:anything|it))";
+  "(?:creat(?:e|ing)|order(?:ing)?|re-?order(?:ing)?|buy(?:ing)?|purchas(?:e|ing)|rais(?:e|ing)|plac(?:e|ing)|get(?:ting)?|book(?:ing)?|cancel(?:l?ing)?|kill(?:ing)?|scrap(?:ping)?|void(?:ing)?|drop(?:ping)?|approv(?:e|ing)|sign(?:ing)?\\s+off|reject(?:ing)?|declin(?:e|ing)|fil(?:e|ing)|submit(?:ting)?|lodg(?:e|ing)|declar(?:e|ing)|receiv(?:e|ing)|check(?:ing)?\\s+in|mov(?:e|ing)|transfer(?:ring)?|shift(?:ing)?|relocat(?:e|ing)|send(?:ing)?|ship(?:ping)?|do(?:ing)?\\s+(?:anything|it))";
 /**
  * Negators, also in chat's looser forms: "not ordering", "won't be ordering", "don't bother filing",
  * "nobody should cancel". A bare "not" counts only right before a write verb (see NEGATED_WRITE).
@@ -40,6 +40,18 @@ const CORRECTION = new RegExp(
   '[,;.!]\\s*(?:(?:just|instead|rather|please|pls)\\s+)?(?:order|re-?order|buy|purchase|raise|place|cancel|approve|reject|decline|file|submit|lodge|receive|move|transfer)\\b',
   'i',
 );
+
+/**
+ * "don't cancel PO-1131, cancel PO-1132 instead": a negated write corrected in the same message.
+ * Returns where the correcting clause starts (its punctuation), or undefined.
+ */
+export function findCorrection(text: string): number | undefined {
+  const m = NEGATED_WRITE.exec(text);
+  if (!m) return undefined;
+  const from = m.index + m[0].length;
+  const c = CORRECTION.exec(text.slice(from));
+  return c ? from + c.index : undefined;
+}
 
 export function findNegatedWrite(text: string): NegatedWrite | undefined {
   const m = NEGATED_WRITE.exec(text);
@@ -202,9 +214,11 @@ export function hasWriteEvidence(text: string): boolean {
  * global bar, not the stricter per-intent one that guards against look-alike sentences.
  */
 const ACTION_EVIDENCE: Readonly<Record<string, RegExp>> = {
+  // nlu4: "create an order for …", "raise a PO for …", "place a new purchase order with …"
+  'procurement.create_order': /\b(?:create|creat|place|raise|open|make|put\s+in|submit|start|set\s+up)\s+(?:(?:a|an|the|one|new|fresh)\s+)*(?:purchase\s+order|order|po|p\.o\.)(?!\s*[-#]?\s*\d)\b/i,
   'storage.transfer_stock': /\b(?:move|moving|moved|transfer\w*|xfer|shift\w*|relocat\w*|put|rebin|restock)\b/i,
   'storage.receive_goods':
-    /\b(?:arriv(?:ed|al)|came\s+in|showed\s+up|turned\s+up|landed|delivered|unload(?:ed|ing)?|goods[-\s]in|book(?:ed)?\s+(?:\w+\s+)?in|check(?:ed)?\s+(?:\w+\s+)?in|receive|received)\b/i,
+    /\b(?:arriv(?:ed|al)|came\s+in|showed\s+up|turned\s+up|landed|delivered|unload(?:ed|ing)?|goods[-\s]in|book(?:ed)?\s+(?:\w+\s+)?in|check(?:ed)?\s+(?:\w+\s+)?in|receive|received)\b|\bcame\s*(?:$|[,.;!])/i,
 };
 
 export function namesTheAction(intent: string, text: string): boolean {

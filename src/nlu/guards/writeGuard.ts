@@ -1,6 +1,7 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
 import { WRITE_INTENTS, type Entity } from '../types.js';
-import { findApproval, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
+import { findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
+import { asksCustomsCode, findReplacement, isPartialWrite, isWriteQuestion, passiveInstruction } from './questions.js';
 import { correctSpelling, type Corrected } from './spelling.js';
 
 /**
@@ -24,6 +25,24 @@ export interface GuardOptions {
   evidence?: boolean;
   /** A write whose action is named ("arrived", "book in") with a record or quantity needs only the global bar. Default true. */
   actionEvidence?: boolean;
+  /** A question about a write ("who approves PO-1102?", "was it cancelled?") → the status read, never the write (questions.ts). Default true. */
+  writeQuestions?: boolean;
+  /** An "HS code / tariff code" question the model left out of scope is the classification read (questions.ts). Default true. */
+  customsCodes?: boolean;
+  /**
+   * Where the model was unsure but its first choice is the read a named record answers (order
+   * status with a PO, declaration status with a shipment/declaration), that read; and a passive
+   * instruction on a named PO ("PO-1148 needs to be cancelled") that is the model's first choice. Default true.
+   */
+  recordReads?: boolean;
+  /**
+   * The model's first choice a write the text does not name, its second a write the text names
+   * ("create an order", "put … into bin"): the second, without the per-intent bar (the text names
+   * it), all other rules still applying. Default true (needs actionEvidence).
+   */
+  namedSecond?: boolean;
+  /** A negated order naming its replacement, or a negated whole with the part still wanted ("only 60 came"), is the write (questions.ts). Default true. */
+  corrections?: boolean;
 }
 
 export interface GuardOutcome {
@@ -35,10 +54,25 @@ export interface GuardOutcome {
    * phrase, which the caller classifies and uses when `acceptsReread` says so (else out_of_scope).
    */
   reclassify?: string;
+  /**
+   * Set when a negated order names its replacement ("don't order from Acme, get 200 SKU-1003 from
+   * Northwind instead"): that clause, which the caller classifies and uses when `acceptsReplacement` says so.
+   */
+  replacement?: string;
+  /**
+   * Set when a negated write is corrected in the same message ("don't cancel PO-1131, cancel PO-1132
+   * instead"): where the correction starts. Entities before it whose type the correction names again
+   * are the ones ruled out, and the caller drops them.
+   */
+  correctedFrom?: number;
 }
 
 const APPROVE = 'procurement.approve_order';
 const ORDER_STATUS = 'procurement.order_status';
+const CREATE = 'procurement.create_order';
+const CLASSIFY = 'customs.classify_goods';
+/** Reads a question about a named PO's approval, cancellation or receipt is mistaken for (stock questions are not among them). */
+const PO_QUESTION_MISREADS = new Set(['customs.declaration_status', 'procurement.list_orders', 'automation.list_jobs']);
 const CANCEL = 'procurement.cancel_order';
 const TRANSFER = 'storage.transfer_stock';
 const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
@@ -46,7 +80,7 @@ const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
 /** Reads a price question is mistaken for (the HS-code search reads "cost" as a product). */
 const PRICE_CONFUSED = new Set(['customs.classify_goods', 'storage.stock_level']);
 
-function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | 'price_question' | 'other_department', oos: string): IntentDecision {
+function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | 'price_question' | 'other_department' | 'write_question', oos: string): IntentDecision {
   const o = d.ranking.find((r) => r.intent === oos);
   return { intent: oos, confidence: o?.confidence ?? 0, ranking: d.ranking, fallback: { reason, intent: d.intent, confidence: d.confidence } };
 }
@@ -61,15 +95,44 @@ function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | '
  * 4. another department's request ("invoice our customer…") → out_of_scope;
  * 5. below the intent's calibrated threshold → out_of_scope (asking beats a wrong write).
  */
-export function guardWrite(typed: string, d: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
-  const out: GuardOutcome = { decision: d, entities: [] };
+export function guardWrite(typed: string, model: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
   // The cues are read in the typo-corrected text; the decision entity's span indexes the typed one.
   const spelled = cueText(typed, options);
   const text = spelled.text;
+  const passive = options.recordReads !== false ? passiveInstruction(text) : undefined;
+  // A decision cue ("ok approving PO-1109") is for the decision rules below, not a status read.
+  const decisionCue = findApproval(text) ?? findRejection(text) ?? findVerdict(text);
+  const d = options.recordReads !== false && !decisionCue ? recordBacked(model, entities, passive, oos) : model;
+  const out: GuardOutcome = { decision: d, entities: [] };
+  // "Please create an order for 18 solar inverters, Initech, ship to WH-B" (transfer 0.58, create
+  // 0.29): the model's first choice is a write the text does not name, its second the write it does.
+  if (options.actionEvidence !== false && options.namedSecond !== false) {
+    const swapped = namedSecondWrite(d, text, entities, oos);
+    if (swapped) {
+      const rest = guardWrite(typed, swapped, entities, { ...options, namedSecond: false, writeThresholds: undefined }, oos);
+      return rest.decision.intent === swapped.intent ? rest : { ...rest, decision: withheld(d, 'write_guard', oos) };
+    }
+  }
   const verdict = options.decision !== false ? findVerdict(text) : undefined;
   const usableVerdict = verdict && (verdict.onOrder || d.intent === APPROVE || d.intent === CANCEL) ? { ...verdict, leading: verdict.onOrder } : undefined;
   const rejection = options.decision !== false ? (findRejection(text) ?? usableVerdict) : undefined;
   const aboutOtherThings = entities.some((e) => e.type === 'shipment' || e.type === 'declaration');
+  const unsure = d.intent === oos && (d.fallback?.reason === 'low_confidence' || d.fallback?.reason === 'small_margin');
+  // "who needs to approve PO-1102?", "PO-1133 — approved or still pending?", "Is PO-1105 received
+  // already?": a question about a write asks for the order's state; without an order it is no write.
+  if (options.writeQuestions !== false && isWriteQuestion(text)) {
+    const onOrder = entities.some((e) => e.type === 'purchase_order') && !aboutOtherThings;
+    const from = unsure ? d.fallback!.intent : d.intent;
+    if (onOrder && (isWrite(from) || PO_QUESTION_MISREADS.has(from) || (unsure && from === ORDER_STATUS))) {
+      const status = d.ranking.find((r) => r.intent === ORDER_STATUS);
+      out.decision = { intent: ORDER_STATUS, confidence: status?.confidence ?? 0, ranking: d.ranking, fallback: { reason: 'write_question', intent: from, confidence: d.fallback?.confidence ?? d.confidence } };
+      return out;
+    }
+    if (isWrite(d.intent)) {
+      out.decision = withheld(d, 'write_question', oos);
+      return out;
+    }
+  }
   // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
   const topTwo = d.ranking.slice(0, 2).map((r) => r.intent);
   const candidate = d.fallback?.intent ?? d.intent;
@@ -91,7 +154,6 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
   }
   // "ok approving PO-1109 - thx", "don't reject PO-1115, approve it": an approval instruction on a
   // named order, where the model was unsure or read the cancel the words around it suggest.
-  const unsure = d.intent === oos && (d.fallback?.reason === 'low_confidence' || d.fallback?.reason === 'small_margin');
   if (
     options.decision !== false &&
     !rejection &&
@@ -110,6 +172,15 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
   if ((isWrite(d.intent) || priceConfused) && isPriceQuestion(text)) {
     out.decision = withheld(d, 'price_question', oos);
     return out;
+  }
+  // "I'd like to know the HS subheading for LED lamps": an HS-code question about goods the model
+  // doesn't know the words of. Only where it said out of scope; never another department's question.
+  if (options.customsCodes !== false && d.intent === oos && d.fallback?.reason !== 'empty_input' && asksCustomsCode(text) && !findOtherDepartment(text)) {
+    const classify = d.ranking.find((r) => r.intent === CLASSIFY);
+    if (classify) {
+      out.decision = { intent: CLASSIFY, confidence: classify.confidence, ranking: d.ranking, fallback: { reason: 'customs_code', intent: d.fallback?.intent ?? d.intent, confidence: d.fallback?.confidence ?? d.confidence } };
+      return out;
+    }
   }
   // Other departments' requests: never our write, and not our read either unless it names one of our records.
   const ownRecord = entities.some((e) => e.type === 'purchase_order' || e.type === 'shipment' || e.type === 'declaration');
@@ -133,13 +204,29 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
     }
   }
   if (!isWrite(d.intent)) return out;
-  if (options.negation !== false) {
-    const negated = findNegatedWrite(text);
-    if (negated) {
+  // "don't get the gloves from Acme, order 300 from Globex instead": a negated write corrected by an
+  // order is that order, whatever the model made of the negated half; the caller re-reads the order.
+  if (options.corrections !== false && d.intent !== CREATE && findCorrection(text) !== undefined) {
+    const replacement = findReplacement(text);
+    if (replacement) {
       out.decision = withheld(d, 'negated_write', oos);
-      if (negated.rest) out.reclassify = negated.without;
+      out.replacement = replacement;
       return out;
     }
+  }
+  if (options.negation !== false) {
+    const negated = findNegatedWrite(text);
+    // "don't book the whole PO-1118, only 60 pallets came": the part is still to be done.
+    if (negated && !(options.corrections !== false && isPartialWrite(text))) {
+      out.decision = withheld(d, 'negated_write', oos);
+      if (options.corrections !== false && (d.intent === CREATE || d.intent === CANCEL)) out.replacement = findReplacement(text);
+      if (negated.rest && !out.replacement) out.reclassify = negated.without;
+      return out;
+    }
+  }
+  if (options.corrections !== false) {
+    const at = findCorrection(text);
+    if (at !== undefined) out.correctedFrom = spelled.toOriginal(at);
   }
   const ours = entities.some((e) => e.type !== 'date' && e.type !== 'money' && e.type !== 'decision');
   if (options.evidence !== false && !ours && !hasWriteEvidence(text)) {
@@ -161,14 +248,65 @@ export function guardWrite(typed: string, d: IntentDecision, entities: readonly 
     options.actionEvidence !== false &&
     entities.some((e) => e.type === 'purchase_order' || e.type === 'shipment' || e.type === 'quantity') &&
     namesTheAction(d.intent, text);
-  const min = named ? undefined : options.writeThresholds?.[d.intent];
+  // A passive instruction the guard itself read ("PO-1148 needs to be cancelled") names its action too.
+  const min = named || (passive === d.intent && d !== model) ? undefined : options.writeThresholds?.[d.intent];
   if (min !== undefined && d.confidence < min) out.decision = withheld(d, 'write_guard', oos);
   return out;
+}
+
+/** The second choice must still have some weight: the text names it, the model must not rule it out. */
+const NAMED_SECOND_MIN = 0.15;
+
+function namedSecondWrite(d: IntentDecision, text: string, entities: readonly Entity[], oos: string): IntentDecision | undefined {
+  const first = d.intent === oos ? d.fallback?.intent : d.intent;
+  if (!first || !isWrite(first) || (d.intent === oos && d.fallback?.reason !== 'low_confidence' && d.fallback?.reason !== 'small_margin')) return undefined;
+  if (namesTheAction(first, text)) return undefined;
+  const second = d.ranking.find((r) => r.intent !== first && r.intent !== oos);
+  if (!second || !isWrite(second.intent) || second.confidence < NAMED_SECOND_MIN || !namesTheAction(second.intent, text)) return undefined;
+  // What is to be done must be in the message: goods, a record, a supplier.
+  if (!entities.some((e) => e.type !== 'date' && e.type !== 'money' && e.type !== 'decision' && e.type !== 'warehouse')) return undefined;
+  return { intent: second.intent, confidence: second.confidence, ranking: d.ranking, fallback: { reason: 'named_action', intent: first, confidence: d.fallback?.confidence ?? d.confidence } };
+}
+
+/** The record type each status read answers about. */
+const RECORD_OF_READ: Readonly<Record<string, readonly string[]>> = {
+  [ORDER_STATUS]: ['purchase_order'],
+  'customs.declaration_status': ['shipment', 'declaration'],
+};
+/** Below this the model's first choice is too weak to be confirmed by a named record. */
+const RECORD_READ_MIN = 0.35;
+const ID_TYPES = new Set(['purchase_order', 'shipment', 'declaration']);
+
+/**
+ * An unsure decision (out_of_scope by confidence or margin) whose first choice is confirmed by the
+ * message itself: a status read of the one kind of record it names ("what duty did customs assess on
+ * CD-3102?"), or the write a passive instruction on a named PO says ("PO-1148 needs to be cancelled").
+ */
+function recordBacked(d: IntentDecision, entities: readonly Entity[], passive: string | undefined, oos: string): IntentDecision {
+  const reason = d.fallback?.reason;
+  if (d.intent !== oos || (reason !== 'low_confidence' && reason !== 'small_margin')) return d;
+  const top = d.fallback!;
+  if (top.confidence < RECORD_READ_MIN) return d;
+  const ids = entities.filter((e) => ID_TYPES.has(e.type)).map((e) => e.type);
+  const needs = RECORD_OF_READ[top.intent];
+  if (needs && ids.length > 0 && ids.every((t) => needs.includes(t))) return { intent: top.intent, confidence: top.confidence, ranking: d.ranking };
+  if (passive === top.intent && ids.length > 0 && ids.every((t) => t === 'purchase_order')) return { intent: top.intent, confidence: top.confidence, ranking: d.ranking };
+  return d;
 }
 
 /** The re-read of a negated write's remainder is used only when it is a read the rules let stand. */
 export function acceptsReread(text: string, intent: string, oos: string, options: GuardOptions = {}): boolean {
   return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(cueText(text, options).text));
+}
+
+/**
+ * The replacement clause's read is used only when it is an order that its own guard lets stand
+ * (guardWrite on the clause returned the same create_order decision).
+ */
+export function acceptsReplacement(clause: string, again: IntentDecision, clauseEntities: readonly Entity[], options: GuardOptions, oos: string): boolean {
+  if (again.intent !== CREATE) return false;
+  const guarded = guardWrite(clause, again, clauseEntities, options, oos);
+  return guarded.decision.intent === CREATE && !guarded.replacement && !guarded.reclassify;
 }
 
 const asTyped = (text: string): Corrected => ({ text, edits: [], toOriginal: (offset) => offset });
