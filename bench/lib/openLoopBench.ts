@@ -14,6 +14,7 @@
  * settle, and the background rate (pg-boss polling, measured idle before the first level) times
  * the window is subtracted, as are this bench's own trace-count queries.
  */
+import { describeTail, tailBreakdown, type TailBreakdown } from './tailBreakdown.js';
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,6 +79,8 @@ export interface LevelRow extends OpenLoopResult {
   traces_exact: boolean | null;
   /** With --count-statements: each statement's calls and bytes (sent + received) per answered turn. */
   statements_per_turn?: StatementRate[];
+  /** PostgreSQL runs: where the slowest turns spent their time, from the server's traces. */
+  tail?: TailBreakdown;
 }
 
 interface StatementCount {
@@ -227,6 +230,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
         const replies = receiver.received.filter((a) => a.conversationId.startsWith(prefix)).length;
         receiver.received.length = 0;
         const traces = t.name === 'server' ? await countTraces(prefix, r.turns, r.seconds + 1) : undefined;
+        const tail = benchDb && t.name === 'server' ? ((ownQueries++, await tailBreakdown(benchDb, prefix)) ?? undefined) : undefined;
         let dbPerTurn: number | null = null;
         if (measureDb) {
           const left = STATS_SETTLE_MS - (performance.now() - tx0 - r.seconds * 1000);
@@ -247,6 +251,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
           ...(statements ? { statements_per_turn: statements } : {}),
           traces_saved: traces?.n ?? null,
           traces_exact: traces?.exact ?? null,
+          ...(tail ? { tail } : {}),
         };
         rows.push(row);
         log(
@@ -257,6 +262,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
             (traces ? `, traces ${traces.n}/${r.turns}${traces.exact ? '' : ' (time window, approximate)'}` : '') +
             `, generator lag p99 ${round(r.generator_lag_p99_ms, 1)} ms`,
         );
+        if (tail) for (const line of describeTail(tail)) log(line);
       }
     }
 
@@ -309,6 +315,7 @@ async function report(o: OpenLoopBenchOptions, rows: LevelRow[], machine: Return
     traces_exact: r.traces_exact,
     statuses: r.statuses,
     ...withFloor(r),
+    ...(r.tail ? { tail: r.tail } : {}),
   });
   const suffix = `${o.pg ? '-pg' : ''}${o.tag ? `-${o.tag}` : ''}`;
   const meta = {
