@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll } from 'vitest';
 import { ConnectorReceiver } from '../../src/chat/connectorReceiver.js';
+import { allText, type ChatUser } from './chatUser.js';
 import type { BotRecognizer } from '../../src/bot/bots/recognizer.js';
 import type { MasterData } from '../../src/nlu/entities/masterData.js';
 import { loadNlu, type NluPipeline } from '../../src/nlu/NluPipeline.js';
@@ -276,4 +277,13 @@ export function useSkillApp(
 /** The database and receiver only, for tests that start (and close) an app of their own each. */
 export function useChatDatabase(target: DatabaseTarget): Omit<SkillAppFixture, 'app'> {
   return registerFixture(target);
+}
+
+/** `buyer` orders 80 × SKU-1005 from Acme (over the approval limit) and confirms; resolves to the PO waiting for approval. */
+export async function orderAwaitingApproval(buyer: ChatUser): Promise<string> {
+  const asked = allText(await buyer.say('order 80 units of SKU-1005 from Acme Corp'));
+  if (!/Approval: needed/.test(asked)) throw new Error(`expected an order that needs approval, got: ${asked}`);
+  await buyer.click('Confirm');
+  const [waiting] = await buyer.waitForNotification(/PO-\d+ is created and waiting for approval/);
+  return /PO-\d+/.exec(waiting!.text)![0];
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allText, ChatUser } from '../helpers/chatUser.js';
 import { databaseTargets } from '../helpers/databases.js';
-import { MODEL_DIR, rows, useSkillApp } from '../helpers/procurementFixture.js';
+import { MODEL_DIR, orderAwaitingApproval, rows, useSkillApp } from '../helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const present = existsSync(`${MODEL_DIR}/model.onnx`);
@@ -20,10 +20,7 @@ describe.each(targets)('questions about writes, bare numbers and replacements on
     const url = () => fixture.app.url;
     const alice = new ChatUser(url, fixture.receiver, 'alice', 'Alice');
     const bob = new ChatUser(url, fixture.receiver, 'bob', 'Bob');
-    expect(allText(await alice.say('order 80 units of SKU-1005 from Acme Corp'))).toMatch(/Approval: needed/);
-    await alice.click('Confirm');
-    const [waiting] = await alice.waitForNotification(/PO-\d+ is created and waiting for approval/);
-    const po = /PO-\d+/.exec(waiting!.text)![0];
+    const po = await orderAwaitingApproval(alice);
 
     for (const question of [`who needs to approve ${po}?`, `${po} — approved or still pending?`]) {
       const replies = await bob.say(question);

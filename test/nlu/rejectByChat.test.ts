@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { NON_ENGLISH_TEXT } from '../../src/bot/bots/replies.js';
 import { allText, ChatUser } from '../helpers/chatUser.js';
 import { databaseTargets } from '../helpers/databases.js';
-import { MODEL_DIR, eventually, rows, useSkillApp } from '../helpers/procurementFixture.js';
+import { MODEL_DIR, orderAwaitingApproval, eventually, rows, useSkillApp } from '../helpers/procurementFixture.js';
 
 const targets = await databaseTargets();
 const present = existsSync(`${MODEL_DIR}/model.onnx`);
@@ -24,10 +24,7 @@ describe.each(targets)('typed decisions and other languages on $name', (target) 
     const url = () => fixture.app.url;
     const alice = new ChatUser(url, fixture.receiver, 'alice', 'Alice');
     const bob = new ChatUser(url, fixture.receiver, 'bob', 'Bob');
-    expect(allText(await alice.say('order 80 units of SKU-1005 from Acme Corp'))).toMatch(/Approval: needed/);
-    await alice.click('Confirm');
-    const [waiting] = await alice.waitForNotification(/PO-\d+ is created and waiting for approval/);
-    const po = /PO-\d+/.exec(waiting!.text)![0];
+    const po = await orderAwaitingApproval(alice);
 
     const asked = allText(await bob.say(`reject ${po}, too expensive`));
     expect(asked).toMatch(new RegExp(`Reject ${po}\\?`));
