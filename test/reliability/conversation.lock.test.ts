@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ConversationState, TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_LOCK_CONNECTIONS,
   KeyedMutex,
   LocalConversationLock,
   TurnLockTimeoutError,
@@ -98,7 +99,7 @@ describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
     expect(await contend([newLock(), newLock()], key, 20)).toEqual({ count: 40, maxInside: 1 });
   });
 
-  it('holds no pool connection while waiting: one lock connection per process, whatever the number of turns', async () => {
+  it('holds no pool connection while waiting: a fixed few lock connections per process, whatever the number of turns', async () => {
     const a = newLock();
     const keys = Array.from({ length: 30 }, () => `test/conversations/${randomUUID()}`);
     let sessions = 0;
@@ -116,7 +117,9 @@ describe.skipIf(postgres.skip)('PostgreSQL advisory conversation lock', () => {
         }),
       ),
     );
-    expect(sessions).toBe(1);
+    // 30 conversations spread over the process's lock connections, never more than there are.
+    expect(sessions).toBeGreaterThan(1);
+    expect(sessions).toBeLessThanOrEqual(DEFAULT_LOCK_CONNECTIONS);
   });
 
   it('a holder in another process that is SIGKILLed releases the conversation', async () => {

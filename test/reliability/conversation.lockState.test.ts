@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationState, TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { describe, expect, it, vi } from 'vitest';
+import { lockShard, PostgresConversationLock } from '../../src/bot/state/conversationLock.js';
 import { ETagConflictError, PostgresStorage } from '../../src/bot/state/PostgresStorage.js';
 import { turnStateFor } from '../../src/bot/state/turnStateSession.js';
 import { execute } from '../../src/db/sql.js';
@@ -100,5 +101,43 @@ describe.skipIf(postgres.skip)('conversation state read and written with the tur
     ).rejects.toThrow(/division by zero/);
     await expect(newLock(300).run(lockKey, async () => 'other process')).resolves.toBe('other process');
     await expect(lock.run(lockKey, async () => 'same process, new connection', { stateKey })).resolves.toBe('same process, new connection');
+  });
+
+  it('a slow state write holds only the conversations of its own lock connection', async () => {
+    // Two conversations: the first one's state write takes 2 s in the database; the second asks for its lock meanwhile.
+    const race = async (connections: number): Promise<string[]> => {
+      const lock = new PostgresConversationLock({ url: fx.url, timeoutMs: 10_000, connections });
+      const keyOn = (shard: number, not?: string): string => {
+        for (;;) {
+          const key = `test/conversations/${randomUUID()}`;
+          if (key !== not && lockShard(key, connections) === shard) return key;
+        }
+      };
+      const slowKey = keyOn(0);
+      const otherKey = keyOn(connections > 1 ? 1 : 0, slowKey);
+      const order: string[] = [];
+      try {
+        let entered!: () => void;
+        const inSlow = new Promise<void>((r) => (entered = r));
+        const slow = lock.run(
+          slowKey,
+          async () => {
+            entered();
+            await turnStateFor(`${slowKey}/`)!.commitAndRelease(() => 'SELECT pg_sleep(2)');
+            order.push('slow');
+          },
+          { stateKey: `${slowKey}/` },
+        );
+        await inSlow;
+        const other = lock.run(otherKey, async () => void order.push('other'), { stateKey: `${otherKey}/` });
+        await Promise.all([slow, other]);
+        return order;
+      } finally {
+        await lock.close();
+      }
+    };
+    expect(await race(4)).toEqual(['other', 'slow']);
+    // On one connection the other conversation's lock waits behind the slow write: the case sharding removes.
+    expect(await race(1)).toEqual(['slow', 'other']);
   });
 });

@@ -16,8 +16,9 @@ import { runWithTurnState, type StoredStateRow, type TurnStateSession } from './
  *   by the same session don't block each other).
  * - `PostgresConversationLock`: the same local queue, then a PostgreSQL session-level advisory lock
  *   on the conversation, so turns of one conversation are serialized across every server process
- *   on the same database. All of a process's advisory locks live on ONE dedicated connection
- *   (outside the query pool, so held locks never take connections from the pool), taken with
+ *   on the same database. A process's advisory locks live on a few dedicated connections (4 by
+ *   default; a conversation always on the same one; outside the query pool, so held locks never
+ *   take connections from the pool), taken with
  *   non-blocking `pg_try_advisory_lock` and retried with a short back-off until the deadline: a
  *   waiting turn holds no connection at all. If that connection dies, PostgreSQL releases its
  *   locks (a killed process never leaves a conversation locked); turns still running then finish
@@ -53,6 +54,12 @@ export interface ConversationLockOptions {
 export interface PostgresLockOptions extends ConversationLockOptions {
   /** Connection string of the database whose advisory locks are used. */
   url: string;
+  /**
+   * Lock connections per process (default 4), each serving the conversations whose key hashes to
+   * it. One connection runs its statements one at a time, so a slow one (a state write waiting on a
+   * row, a starved backend) would hold every conversation of the process; with N it holds 1/N.
+   */
+  connections?: number;
   /** Close the idle lock connection after this long without locks (ms). Default 10 s. */
   idleCloseMs?: number;
 }
@@ -224,7 +231,8 @@ class LockedTurnState implements TurnStateSession {
   }
 }
 
-export class PostgresConversationLock implements ConversationLock {
+/** One lock connection and the in-process queue in front of it: a shard of PostgresConversationLock. */
+class SingleConnectionLock implements ConversationLock {
   private readonly local = new KeyedMutex();
   private session?: Session;
   private connecting?: Promise<Session>;
@@ -393,6 +401,40 @@ export class PostgresConversationLock implements ConversationLock {
   private drop(session: Session): void {
     session.alive = false;
     if (this.session === session) this.session = undefined;
+  }
+}
+
+/** Default lock connections per process (PostgresLockOptions.connections). */
+export const DEFAULT_LOCK_CONNECTIONS = 4;
+
+/** Which of `n` lock connections serves `key` (FNV-1a over its UTF-16 units): always the same one. */
+export function lockShard(key: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
+}
+
+/**
+ * Advisory turn locks on PostgreSQL, spread over a few connections by conversation: a
+ * conversation's lock is always taken, read under and released on the same connection (advisory
+ * locks belong to the session that took them), and its turns of this process queue on that
+ * connection's in-process queue, so everything SingleConnectionLock guarantees holds per key.
+ */
+export class PostgresConversationLock implements ConversationLock {
+  private readonly shards: SingleConnectionLock[];
+
+  constructor(options: PostgresLockOptions) {
+    const n = options.connections ?? DEFAULT_LOCK_CONNECTIONS;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`PostgresConversationLock: connections must be a positive integer, got ${n}`);
+    this.shards = Array.from({ length: n }, () => new SingleConnectionLock(options));
+  }
+
+  run<T>(key: string, task: () => Promise<T>, options?: TurnLockRunOptions): Promise<T> {
+    return this.shards[lockShard(key, this.shards.length)]!.run(key, task, options);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.close()));
   }
 }
 
