@@ -127,27 +127,27 @@ export async function installThinReplies(client: ConnectorClient, serviceUrl: st
   const userAgent = await userAgentOf(policies.find((p) => p.name === 'userAgentPolicy')!);
   if (!userAgent) return false;
   const retry = policies[EXPECTED_POLICIES.indexOf(RETRY_POLICY_SLOT)]!;
-  const sender = new ThinSender(prefix, userAgent, retry, internals, toJson);
+  // The SDK's own method, unchanged: for whatever the thin path does not copy, and for a redirect
+  // (the SDK then repeats the POST and follows the Location itself).
+  const viaSdk = (name: 'replyToActivity' | 'sendToConversation', args: unknown[]): Promise<unknown> =>
+    (original[name] as (...a: unknown[]) => Promise<unknown>).apply(original, args);
+  const sender = new ThinSender(prefix, userAgent, retry, internals, toJson, (conversationId, activityId, activity) =>
+    activityId === undefined ? viaSdk('sendToConversation', [conversationId, activity]) : viaSdk('replyToActivity', [conversationId, activityId, activity]),
+  );
 
   const thin = Object.create(original) as Conversations;
   thin.replyToActivity = function (this: Conversations, conversationId: unknown, activityId: unknown, activity: unknown, ...rest: unknown[]) {
     const sent = rest.length === 0 ? sender.send(conversationId, activityId, activity) : undefined;
     if (sent) return sent as never;
     replyClientStats.sdk++;
-    return (original.replyToActivity as (...args: unknown[]) => Promise<unknown>).call(original, conversationId, activityId, activity, ...rest);
+    return viaSdk('replyToActivity', [conversationId, activityId, activity, ...rest]) as never;
   } as Conversations['replyToActivity'];
   thin.sendToConversation = function (this: Conversations, conversationId: unknown, activity: unknown, ...rest: unknown[]) {
     const sent = rest.length === 0 ? sender.send(conversationId, undefined, activity) : undefined;
     if (sent) return sent as never;
     replyClientStats.sdk++;
-    return (original.sendToConversation as (...args: unknown[]) => Promise<unknown>).call(original, conversationId, activity, ...rest);
+    return viaSdk('sendToConversation', [conversationId, activity, ...rest]) as never;
   } as Conversations['sendToConversation'];
-
-  // A redirect is left to the SDK: it repeats the POST and follows the Location itself.
-  sender.onRedirect = (conversationId, activityId, activity) =>
-    activityId === undefined
-      ? (original.sendToConversation as (c: string, a: unknown) => Promise<unknown>).call(original, conversationId, activity)
-      : (original.replyToActivity as (c: string, id: string, a: unknown) => Promise<unknown>).call(original, conversationId, activityId, activity);
   (client as unknown as { conversations: Conversations }).conversations = thin;
   return true;
 }
@@ -203,7 +203,6 @@ interface Answer {
 class ThinSender {
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
-  onRedirect: (conversationId: string, activityId: string | undefined, activity: unknown) => Promise<unknown> = () => Promise.reject(new Error('no redirect handler'));
 
   constructor(
     private readonly prefix: string,
@@ -212,6 +211,8 @@ class ThinSender {
     /** The client: its `credentials` are read at each call, as the SDK's sign policy does. */
     private readonly client: ClientInternals,
     private readonly toJson: ActivityJson,
+    /** Sends the same call through the SDK, which follows a redirect answer itself. */
+    private readonly onRedirect: (conversationId: string, activityId: string | undefined, activity: unknown) => Promise<unknown>,
   ) {}
 
   /** The reply as the SDK would send it, or undefined (not sent) when the SDK must do it. */
@@ -301,7 +302,7 @@ class ThinSender {
   /** What core-client's deserializationPolicy and flattenResponse make of the answer (the SDK's mappers). */
   private result(answer: Answer): unknown {
     const request = answer.request;
-    const response: { status: number; headers: HttpHeaders; bodyAsText: string; request: PipelineRequest; parsedBody?: unknown } = { ...answer, request };
+    const response: { status: number; headers: HttpHeaders; bodyAsText: string; request: PipelineRequest; parsedBody?: unknown } = { ...answer };
     if (answer.bodyAsText) {
       const contentType = answer.headers.get('Content-Type') || '';
       const components = contentType ? contentType.split(';').map((c) => c.toLowerCase()) : [];
