@@ -240,6 +240,22 @@ describe.each<Kind>(['turn', 'factory'])('thin reply client (%s clients): the sa
     expect((b as { statusCode: number }).statusCode).toBe(403);
   });
 
+  it('a redirect answer goes to the SDK: after the one redirected POST, the same requests and the same result as the SDK alone', async () => {
+    const moved = (): Answer => ({ status: 307, headers: { location: `${channel.url}/moved/v3/conversations/c/activities/r` } });
+    channel.script = [moved()];
+    const a = await outcome(() => sdk.conversations.replyToActivity('c', 'r', ACTIVITIES.plain as never));
+    const sdkRequests = channel.seen.length;
+    // A channel that redirects this POST redirects it again when the SDK repeats it.
+    channel.script = [moved(), moved()];
+    const b = await outcome(() => thin.conversations.replyToActivity('c', 'r', ACTIVITIES.plain as never));
+    const seen = channel.take();
+    expect(sdkRequests).toBeGreaterThan(1);
+    expect(seen).toHaveLength(2 * sdkRequests + 1);
+    expect(seen[sdkRequests]).toEqual(seen[0]);
+    expect(seen.slice(sdkRequests + 1)).toEqual(seen.slice(0, sdkRequests));
+    expect(JSON.stringify(b).replace(/r-\d+/g, 'r-N')).toBe(JSON.stringify(a).replace(/r-\d+/g, 'r-N'));
+  });
+
   it('retries 429 with Retry-After the same way, one request id for every attempt, then succeeds', async () => {
     const throttled: Answer = { status: 429, headers: { 'retry-after': '0' } };
     channel.script = [throttled, throttled];
