@@ -86,9 +86,9 @@ const auth = new RetryingBotFrameworkAuthentication(
 );
 
 /**
- * Two kinds of client, two pipelines: `factory` — what the authentication's createConnectorFactory
- * builds (our retry policy: proactive sends); `turn` — what an inbound request's connector factory
- * builds (the SDK's default retry policy: a turn's replies, the thin path's main user).
+ * Two kinds of client: `factory` — what the authentication's createConnectorFactory builds
+ * (proactive sends); `turn` — what an inbound request's connector factory builds (a turn's replies,
+ * the thin path's main user). Both carry our retry policy (connectorRetry.ts).
  */
 type Kind = 'factory' | 'turn';
 async function clients(serviceUrl: string, kind: Kind = 'factory'): Promise<{ sdk: ConnectorClient; thin: ConnectorClient }> {
@@ -98,16 +98,14 @@ async function clients(serviceUrl: string, kind: Kind = 'factory'): Promise<{ sd
       : (await auth.authenticateRequest({ type: 'message', channelId: 'msteams', serviceUrl, conversation: { id: 'c' } } as never, '')).connectorFactory!;
   const sdk = await factory.create(serviceUrl, undefined);
   const thin = await factory.create(serviceUrl, undefined);
-  const retryName = kind === 'factory' ? 'rpaConnectorRetryPolicy' : 'defaultRetryPolicy';
-  expect((sdk as unknown as { client: { pipeline: { getOrderedPolicies(): { name: string }[] } } }).client.pipeline.getOrderedPolicies().map((p) => p.name)).toContain(retryName);
+  expect((sdk as unknown as { client: { pipeline: { getOrderedPolicies(): { name: string }[] } } }).client.pipeline.getOrderedPolicies().map((p) => p.name)).toContain('rpaConnectorRetryPolicy');
   expect(await installThinReplies(thin, serviceUrl)).toBe(true);
   return { sdk, thin };
 }
 
-/** How many attempts each client makes for this answer (the kind's retry policy; 5xx backoff of the SDK policy is seconds: left out there). */
-function attempts(kind: Kind, status: number): number {
-  if (kind === 'factory') return [412, 429, 502, 504].includes(status) ? retry.retries + 1 : 1;
-  return status === 503 || status === 429 ? 4 : 1;
+/** How many attempts each client makes for this answer (our retry policy, on both kinds). */
+function attempts(_kind: Kind, status: number): number {
+  return [412, 429, 502, 504].includes(status) ? retry.retries + 1 : 1;
 }
 
 /** What a call gave back: the result (own keys, JSON) or the error's visible fields. */
@@ -213,7 +211,7 @@ describe.each<Kind>(['turn', 'factory'])('thin reply client (%s clients): the sa
       { status: 412, headers: { 'content-type': 'application/json' }, body: '{"error":{"code":"PreconditionFailed","message":"m"}}' },
       { status: 503, headers: { 'retry-after': '0' }, body: 'unavailable' },
     ];
-    if (kind === 'factory') answers.push({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'boom' }, { status: 502, body: '' });
+    answers.push({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'boom' }, { status: 502, body: '' });
     for (const answer of answers) {
       const label = `${answer.status} ${String(answer.body ?? '')}`;
       // a retried answer comes back for every attempt of both clients

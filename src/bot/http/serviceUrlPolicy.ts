@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { ConnectorFactory, type ConnectorClient } from 'botframework-connector';
+import type { ConnectorClient } from 'botframework-connector';
 
 /**
  * Where the server may send requests, by origin (scheme + host + port), not by host alone: a
@@ -201,17 +201,4 @@ export function installIpv6LiteralPolicy(client: ConnectorClient): boolean {
     },
   });
   return true;
-}
-
-/** A ConnectorFactory whose clients reach IPv6-literal serviceUrls (see ipv6LiteralAgent). */
-export class Ipv6LiteralConnectorFactory extends ConnectorFactory {
-  constructor(private readonly inner: ConnectorFactory) {
-    super();
-  }
-
-  async create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-    const client = await this.inner.create(serviceUrl, audience);
-    installIpv6LiteralPolicy(client);
-    return client;
-  }
 }

@@ -36,9 +36,9 @@ import { compileActivityJson, type ActivityJson } from './activityJson.js';
  */
 
 /**
- * Position 12 is the retry policy: ours (connectorRetry.ts) on clients the authentication's
- * createConnectorFactory builds, the SDK's `defaultRetryPolicy` on the clients of an inbound
- * request's connector factory (the turn's replies). The thin path runs whichever it is.
+ * Position 12 is the retry policy: ours (connectorRetry.ts) on every client the adapter's
+ * authentication builds (turn replies and proactive sends), the SDK's `defaultRetryPolicy` where a
+ * client comes from elsewhere. The thin path runs whichever it is.
  */
 const RETRY_POLICY_SLOT = 'retryPolicy';
 const RETRY_POLICIES = new Set([CONNECTOR_RETRY_POLICY, 'defaultRetryPolicy']);

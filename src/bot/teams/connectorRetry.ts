@@ -7,7 +7,7 @@ import {
   type ServiceClientCredentialsFactory,
 } from 'botframework-connector';
 import type { Logger } from '../../logger.js';
-import { installIpv6LiteralPolicy, Ipv6LiteralConnectorFactory } from '../http/serviceUrlPolicy.js';
+import { installIpv6LiteralPolicy } from '../http/serviceUrlPolicy.js';
 
 /**
  * Retries of the bot's calls to the channel's connector (replies, proactive sends, card updates):
@@ -151,14 +151,22 @@ export class RetryingBotFrameworkAuthentication extends ConfigurationBotFramewor
     this.policy = connectorRetryPolicy(retry, logger);
   }
 
-  /** Replies within a turn use the factory of the authenticated request: it reaches IPv6-literal serviceUrls too. */
+  /**
+   * Replies within a turn use the factory of the authenticated request: its clients get the same
+   * retry policy as proactive sends (a reply answered 412 is retried, as Teams asks) and reach
+   * IPv6-literal serviceUrls too.
+   */
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
     const result = await super.authenticateRequest(activity, authHeader);
-    return result.connectorFactory ? { ...result, connectorFactory: new Ipv6LiteralConnectorFactory(result.connectorFactory) } : result;
+    return result.connectorFactory ? { ...result, connectorFactory: this.retrying(result.connectorFactory) } : result;
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return new RetryingConnectorFactory(super.createConnectorFactory(claimsIdentity), this.policy, () => {
+    return this.retrying(super.createConnectorFactory(claimsIdentity));
+  }
+
+  private retrying(inner: ConnectorFactory): ConnectorFactory {
+    return new RetryingConnectorFactory(inner, this.policy, () => {
       if (this.warned) return;
       this.warned = true;
       this.logger.warn('connector client pipeline not found: the SDK default retry policy stays in place');

@@ -166,6 +166,36 @@ describe('proactive sends: failures reach the caller', () => {
   });
 });
 
+describe('turn replies: the same retry policy as proactive sends', () => {
+  const receiver = new ConnectorReceiver();
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+
+  // The SDK's default policy (what a turn's clients had before) does not retry 412: Teams answers it
+  // to concurrent updates and asks for a retry.
+  it.each([
+    { retries: '2', statuses: [412, 200], delivered: ['hello'] },
+    { retries: '0', statuses: [412], delivered: [] },
+  ])('a reply answered 412 once, BOT_SEND_RETRIES=$retries → attempts $statuses', async ({ retries, statuses, delivered }) => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', BOT_SEND_RETRIES: retries, BOT_SEND_RETRY_BASE_MS: '5', BOT_SEND_RETRY_MAX_MS: '20' });
+    const conversation = `a:turn-412-${retries}`;
+    const remove = receiver.inject({ match: (a) => a.conversationId === conversation, status: 412, times: 1 });
+    try {
+      const adapter = createAdapter(config, createLogger('silent'));
+      const inbound = { type: 'message', id: 'in-1', text: 'hi', channelId: 'msteams', serviceUrl: receiver.serviceUrl, from: { id: '29:u', name: 'U' }, recipient: BOT, conversation: { id: conversation } };
+      let failed: unknown;
+      await adapter.processInbound('', inbound as never, async (context) => {
+        await context.sendActivity('hello').catch((e: unknown) => (failed = e));
+      });
+      expect(receiver.attempts.filter((a) => a.conversationId === conversation).map((a) => a.status)).toEqual(statuses);
+      expect(receiver.received.filter((r) => r.conversationId === conversation).map((r) => r.activity.text)).toEqual(delivered);
+      expect(failed === undefined).toBe(delivered.length > 0);
+    } finally {
+      remove();
+    }
+  });
+});
+
 describe('Teams mentions', () => {
   it('personal chats answer everything; channels and group chats only an @mention or a card click', () => {
     expect(addressedToBot(teamsMessage({ text: 'hi' }))).toBe(true);
