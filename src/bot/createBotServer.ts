@@ -20,6 +20,7 @@ import { DashboardSessions } from './dashboard/session.js';
 import { createWebchatChannel, type WebchatOptions } from './webchat/channel.js';
 import { PostgresStorage } from './state/PostgresStorage.js';
 import { createConversationLock } from './state/conversationLock.js';
+import { afterConversationTurn } from './proactive/afterTurn.js';
 import { CardNonceStore } from './cards/cardNonces.js';
 import type { BotSkills } from './bots/AssistantBot.js';
 import { ConversationReferenceStore } from './proactive/conversationReferences.js';
@@ -64,6 +65,9 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
   const serviceUrlPolicy = config.bot.authEnabled ? undefined : new ServiceUrlPolicy(config.serviceUrlAllowlist);
   const fileLinks = new FileLinks(deps.dataSource, { baseUrl: () => config.automation.publicBaseUrl ?? serverOrigin(server.address() ?? null) });
   const references = new ConversationReferenceStore(deps.dataSource);
+  // Turns of one conversation one at a time, across every process on the same PostgreSQL; job
+  // notifications to a conversation wait for its running turn (proactive/afterTurn.ts).
+  const turnLock = createConversationLock({ timeoutMs: config.bot.turnLockTimeoutMs ?? 5_000, postgresUrl: config.database.mode === 'postgres' ? (config.database.sessionUrl ?? config.database.url) : undefined, logger });
   const bot = new AssistantBot({
     conversationState: new LeanConversationState(storage),
     userState: new UserState(storage),
@@ -71,7 +75,7 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     recognizer: deps.recognizer,
     skills: deps.skills ? { ...deps.skills, references } : undefined,
     // Turns of one conversation one at a time, across every process on the same PostgreSQL.
-    turnLock: createConversationLock({ timeoutMs: config.bot.turnLockTimeoutMs ?? 5_000, postgresUrl: config.database.mode === 'postgres' ? (config.database.sessionUrl ?? config.database.url) : undefined, logger }),
+    turnLock,
     // Inbound files (files/inbound.ts): Teams links from the Teams file hosts; a channel's own file store
     // (same origin as its serviceUrl) on loopback only when replies may go there too, or it is this server (web chat).
     files: {
@@ -118,15 +122,19 @@ export function createBotServer(deps: BotServerDeps): restify.Server {
     // Job notifications reach users through the same adapter (continueConversationAsync), with
     // the same serviceUrl allow-list when auth is off.
     jobs.setNotifier(
-      createProactiveNotifier({
-        adapter,
-        appId: config.bot.appId ?? '',
-        references,
-        serviceUrlPolicy,
+      afterConversationTurn(
+        turnLock,
+        createProactiveNotifier({
+          adapter,
+          appId: config.bot.appId ?? '',
+          references,
+          serviceUrlPolicy,
+          logger,
+          channels: proactiveChannels,
+          nonces: new CardNonceStore(deps.dataSource),
+        }),
         logger,
-        channels: proactiveChannels,
-        nonces: new CardNonceStore(deps.dataSource),
-      }),
+      ),
     );
     const callback = createCallbackHandler({
       secret: config.automation.callbackSecret,

@@ -21,6 +21,7 @@ import { InboundTurns } from '../teams/inboundTurns.js';
 import { membersToWelcome } from '../teams/mentions.js';
 import { InboundActivityStore } from '../teams/redelivery.js';
 import { isTurnLockTimeout, LocalConversationLock, type ConversationLock } from '../state/conversationLock.js';
+import { conversationLockKey } from '../proactive/afterTurn.js';
 import { excludeFromAdmissionLatency } from '../http/admission.js';
 import type { BotRecognizer } from './recognizer.js';
 import { rejectsOrder, REJECT_ACTION, routedIntent } from '../../nlu/decision.js';
@@ -406,7 +407,7 @@ function answersConfirmation(dc: DialogContext, text: string): boolean {
 /** The lock key of a turn's conversation (as ConversationState keys it); none without a conversation id. */
 function conversationKey(context: TurnContext): string | undefined {
   const { channelId, conversation } = context.activity;
-  return conversation?.id ? `${channelId ?? ''}/conversations/${conversation.id}` : undefined;
+  return conversation?.id ? conversationLockKey(channelId ?? '', conversation.id) : undefined;
 }
 
 function replyFor(intent: string): string {

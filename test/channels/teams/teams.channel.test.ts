@@ -369,6 +369,25 @@ describe.each(targets)('Microsoft Teams on $name', (target) => {
     }
   });
 
+  it.skipIf(target.skip)("a job's notice never overtakes the turn that started it: the confirm's \"On it\" slowed by a 429, then \"placed\"", async () => {
+    const lena = user('lena-order', 'Lena');
+    // The confirm turn's own reply waits a second (429 + Retry-After); the simulated automation is
+    // done well within it, so without the wait for the turn its notice would arrive first.
+    const remove = teams.inject({ match: (a) => a.conversationId === lena.conversationId && /^On it/.test(textOf(a.activity)), status: 429, retryAfter: 1, times: 1 });
+    try {
+      await orderAndConfirm(lena);
+      await lena.waitFor(/✅ PO-\d+ is placed/);
+    } finally {
+      remove();
+    }
+    const texts = lena.posted().map((r) => textOf(r.activity));
+    const onIt = texts.findIndex((t) => /^On it/.test(t));
+    const placed = texts.findIndex((t) => /is placed/.test(t));
+    expect(attemptsMatching(teams, lena.conversationId, /^On it/).map((a) => a.status)).toEqual([429, 200]);
+    expect(onIt).toBeGreaterThanOrEqual(0);
+    expect(placed).toBeGreaterThan(onIt);
+  });
+
   it.skipIf(target.skip)('502 every time: retried with backoff, then given up with a logged error; the outbox delivers it once Teams is back', async () => {
     const ken = user('ken-502', 'Ken');
     const placed = (a: { conversationId: string; activity: ReceivedActivity['activity'] }) =>
