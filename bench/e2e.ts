@@ -29,6 +29,9 @@
  *   npm run bench:e2e -- --sweep 25,50,100,150,200 --seconds 30 --pg
  *   --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR   node options for the server child (profiling)
  *   --count-statements   per-statement calls and bytes per turn (bench/lib/pgStatementCounter.mjs)
+ *   --gc-stats           the server's main-thread GCs per turn by kind and its young generation's size
+ *                        (bench/lib/gcStats.mjs). The server runs with the image's NODE_OPTIONS (a 32 MB
+ *                        semi-space, bench/lib/serverChild.ts); --node-arg=--max-semi-space-size=16 is V8's default
  */
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
       env: { type: 'string', multiple: true },
       'node-arg': { type: 'string', multiple: true },
       'count-statements': { type: 'boolean', default: false },
+      'gc-stats': { type: 'boolean', default: false },
       'skip-floor': { type: 'boolean', default: false },
     },
   });
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
       ),
       serverNodeArgs: values['node-arg'] ?? [],
       countStatements: values['count-statements'],
+      gcStats: values['gc-stats'],
       floor: !values['skip-floor'],
       json: values.json,
       tag: values.tag,

@@ -15,6 +15,7 @@
  * the window is subtracted, as are this bench's own trace-count queries.
  */
 import { describeTail, tailBreakdown, type TailBreakdown } from './tailBreakdown.js';
+import { describeGc, gcWindow, readGcSnapshot, type GcWindow } from './gcWindow.js';
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,8 @@ export interface OpenLoopBenchOptions {
   serverNodeArgs?: string[];
   /** Count the server's statements per text (bench/lib/pgStatementCounter.mjs), reported per turn. */
   countStatements?: boolean;
+  /** Count the server's main-thread garbage collections and its young generation's size (bench/lib/gcStats.mjs). */
+  gcStats?: boolean;
   floor: boolean;
   json: boolean;
   tag?: string;
@@ -81,6 +84,8 @@ export interface LevelRow extends OpenLoopResult {
   statements_per_turn?: StatementRate[];
   /** PostgreSQL runs: where the slowest turns spent their time, from the server's traces. */
   tail?: TailBreakdown;
+  /** With --gc-stats: the server's main-thread garbage collections in the measured window. */
+  gc?: GcWindow;
 }
 
 interface StatementCount {
@@ -152,6 +157,11 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
       env.PG_STATEMENT_COUNTS = countsBase;
       nodeArgs.push('--import', path.join(o.root, 'bench/lib/pgStatementCounter.mjs'));
     }
+    const gcFile = o.gcStats ? path.join(dataDir, 'gc-stats.json') : undefined;
+    if (gcFile) {
+      env.GC_STATS_FILE = gcFile;
+      nodeArgs.push('--import', path.join(o.root, 'bench/lib/gcStats.mjs'));
+    }
     const t0 = performance.now();
     const server = await startTsxChild(path.join(o.root, 'src/main.ts'), o.root, env, nodeArgs);
     targets.push({ name: 'server', ...server, url: `${server.baseUrl}/api/messages`, headers: { authorization: `Bearer ${adminToken}` } });
@@ -217,11 +227,13 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
         const tx0 = performance.now();
         const own0 = ownQueries;
         const counted = countsBase && t.name === 'server' ? await statementSnapshot(t.child, countsBase) : undefined;
+        const gc0 = gcFile && t.name === 'server' ? await readGcSnapshot(gcFile) : undefined;
         const meter = new ProcessMeter(t.child.pid!);
         const r = await openLoop({ ...common, seconds: o.seconds, prefix, seed: rate });
         // The turn's deferred work (trace writes) belongs to its cost: a second to drain, for both targets.
         await sleep(1000);
         const usage = meter.stop();
+        const gc = gc0 ? gcWindow(gc0, await readGcSnapshot(gcFile!), r.turns) : undefined;
         const statements = counted ? statementsPerTurn(counted, await statementSnapshot(t.child, countsBase!), r.turns) : undefined;
         if (statements) {
           log(`statements per turn (pg driver, ${r.turns} turns):`);
@@ -252,6 +264,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
           traces_saved: traces?.n ?? null,
           traces_exact: traces?.exact ?? null,
           ...(tail ? { tail } : {}),
+          ...(gc ? { gc } : {}),
         };
         rows.push(row);
         log(
@@ -263,6 +276,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
             `, generator lag p99 ${round(r.generator_lag_p99_ms, 1)} ms`,
         );
         if (tail) for (const line of describeTail(tail)) log(line);
+        if (gc) log(describeGc(gc));
       }
     }
 
@@ -316,6 +330,7 @@ async function report(o: OpenLoopBenchOptions, rows: LevelRow[], machine: Return
     statuses: r.statuses,
     ...withFloor(r),
     ...(r.tail ? { tail: r.tail } : {}),
+    ...(r.gc ? { gc: r.gc } : {}),
   });
   const suffix = `${o.pg ? '-pg' : ''}${o.tag ? `-${o.tag}` : ''}`;
   const meta = {

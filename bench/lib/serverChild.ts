@@ -67,10 +67,25 @@ export async function createBenchDatabase(name: string): Promise<{ url: string; 
   };
 }
 
+/**
+ * The production image's NODE_OPTIONS (Dockerfile: a 32 MB semi-space, see docs/configuration.md):
+ * the benches' server runs with the same young generation, so their numbers are the image's.
+ */
+export const SERVER_NODE_OPTIONS = '--max-semi-space-size=32';
+
+/** `SERVER_NODE_OPTIONS` ahead of the caller's NODE_OPTIONS, unless those choose a semi-space size themselves. */
+export function serverNodeOptions(existing: string | undefined): string {
+  const own = existing?.trim() ?? '';
+  if (/--max-semi-space-size\b|--max_semi_space_size\b/.test(own)) return own;
+  return own ? `${SERVER_NODE_OPTIONS} ${own}` : SERVER_NODE_OPTIONS;
+}
+
 /** The server's environment under the benches: this process's, plus a private data dir / database. */
 export function benchServerEnv(o: { dataDir: string; databaseUrl?: string; modelDir: string; adminToken: string }): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
+    // As the image runs it (a --node-arg=--max-semi-space-size=N still wins: the command line beats NODE_OPTIONS).
+    NODE_OPTIONS: serverNodeOptions(process.env.NODE_OPTIONS),
     HOST: '127.0.0.1',
     DATA_DIR: o.dataDir,
     ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
