@@ -1,7 +1,7 @@
 import { TurnContext, type Activity, type ConversationReference } from 'botbuilder';
 import type { DataSource } from 'typeorm';
 import { execute } from '../../db/sql.js';
-import { storableJson } from '../../db/text.js';
+import { storableJsonString } from '../../db/text.js';
 
 /** Why a conversation takes no more proactive messages (the channel answered 403, or the app was removed). */
 export interface Retirement {
@@ -38,7 +38,7 @@ export class ConversationReferenceStore {
     const serviceUrl = reference.serviceUrl;
     if (!channelId || !conversationId || !serviceUrl) return;
     const key = cacheKey(channelId, conversationId);
-    const json = JSON.stringify(reference, storableJson);
+    const json = storableJsonString(reference);
     const cached = this.written.get(key);
     if (cached?.json === json && Date.now() - cached.at < SKIP_UNCHANGED_MS) return;
     await execute(

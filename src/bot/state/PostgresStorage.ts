@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItem, StoreItems } from 'botbuilder';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { execute } from '../../db/sql.js';
-import { storableJson } from '../../db/text.js';
+import { storableJsonString } from '../../db/text.js';
 import { turnStateFor, type TurnStateSession } from './turnStateSession.js';
 
 /** Thrown when a write's eTag no longer matches the stored item (someone else wrote it first). */
@@ -129,7 +129,7 @@ export class PostgresStorage implements Storage {
 function writePlan(key: string, item: StoreItem, eTag: unknown): { params: string[]; sql: string } {
   if (item === null || typeof item !== 'object') throw new TypeError(`Storage: item "${key}" is not an object`);
   const { eTag: _ignored, ...rest } = item as StoreItem & { eTag?: unknown };
-  const document = JSON.stringify(rest, storableJson);
+  const document = storableJsonString(rest);
   const etag = randomUUID();
   const unconditional = eTag === undefined || eTag === null || eTag === '' || eTag === '*';
   // INSERT … ON CONFLICT DO UPDATE locks the existing row and evaluates the WHERE against its

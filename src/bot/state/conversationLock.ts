@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sqlLiteral } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { runWithTurnState, type StoredStateRow, type TurnStateSession } from './turnStateSession.js';
 
@@ -191,7 +192,7 @@ function serialScript(session: Session, text: string): Promise<pg.QueryResult[]>
 }
 
 /** The lock statement of `key` with its literal (for scripts). */
-const lockCall = (fn: string, session: Session, key: string): string => `SELECT ${fn}(${LOCK_NAMESPACE}, hashtext(${session.client.escapeLiteral(key)})) AS ok`;
+const lockCall = (fn: string, key: string): string => `SELECT ${fn}(${LOCK_NAMESPACE}, hashtext(${sqlLiteral(key)})) AS ok`;
 
 /** A turn holding its conversation's advisory lock, with the state row read under it (turnStateSession.ts). */
 class LockedTurnState implements TurnStateSession {
@@ -216,9 +217,8 @@ class LockedTurnState implements TurnStateSession {
   commitAndRelease(statement: (escapeLiteral: (value: string) => string) => string): Promise<Record<string, unknown>[]> | undefined {
     if (this.released || !this.session.alive) return undefined;
     this.released = true;
-    const client = this.session.client;
     // COMMIT before the unlock: the next holder of the lock (any process) reads this write.
-    const script = `BEGIN; ${statement((v) => client.escapeLiteral(v))}; COMMIT; ${lockCall('pg_advisory_unlock', this.session, this.lockKey)}`;
+    const script = `BEGIN; ${statement(sqlLiteral)}; COMMIT; ${lockCall('pg_advisory_unlock', this.lockKey)}`;
     return serialScript(this.session, script).then(
       (results) => results[1]?.rows ?? [],
       (err: unknown) => {
@@ -317,7 +317,7 @@ class SingleConnectionLock implements ConversationLock {
     try {
       const [locked, read] = await serialScript(
         session,
-        `${lockCall('pg_try_advisory_lock', session, key)}; SELECT document, etag FROM bot_state WHERE key = ${session.client.escapeLiteral(stateKey)}`,
+        `${lockCall('pg_try_advisory_lock', key)}; SELECT document, etag FROM bot_state WHERE key = ${sqlLiteral(stateKey)}`,
       );
       if (locked?.rows[0]?.ok !== true) return undefined;
       const row = read?.rows[0] as StoredStateRow | undefined;
