@@ -10,7 +10,7 @@ import { EntityExtractor } from './entities/EntityExtractor.js';
 import { stripChatNoise } from './guards/chatNoise.js';
 import { splitClauses } from './guards/clauses.js';
 import { detectLanguage, isMixedLanguage } from './guards/language.js';
-import { correctSpelling } from './guards/spelling.js';
+import { correctSpelling, withoutNames, type Corrected } from './guards/spelling.js';
 import { paraphraseForModel } from './guards/questions.js';
 import { acceptsReplacement, acceptsReread, guardWrite, type GuardOptions, type WriteThresholds } from './guards/writeGuard.js';
 import { bareIdEdits, normalizeCasing, quantityEdits, rewriteSpans, type CasingMode } from './normalize.js';
@@ -125,9 +125,11 @@ export class NluPipeline implements Recognizer {
     const trace = currentTrace();
     const languages = texts.map((t) => (this.guards.language && t.trim() !== '' ? detectLanguage(t) : undefined));
     const foreign = languages.map((v) => v !== undefined && !v.english);
-    const found = texts.map((t) => this.extractEntities(t, trace));
+    // One spelling pass per message, shared by the entities, the model's input and the write guard's cues.
+    const spelled = texts.map((t, i) => (foreign[i] ? undefined : this.spellingOf(t)));
+    const found = texts.map((t, i) => this.extractEntities(t, trace, this.guards.spelling ? spelled[i] : undefined));
     const decisions = await this.classifyTexts(
-      texts.map((t, i) => (foreign[i] ? '' : this.modelInput(t, found[i]!))),
+      texts.map((t, i) => (foreign[i] ? '' : this.modelInput(t, found[i]!, spelled[i]))),
       options,
     );
     const fromClauses = this.guards.clauses ? await this.clauseReads(texts, decisions, foreign) : [];
@@ -137,7 +139,7 @@ export class NluPipeline implements Recognizer {
       let decision = foreign[i] ? this.nonEnglishDecision() : (fromClauses[i] ?? decisions[i]!);
       let entities = found[i]!;
       if (!foreign[i] && this.guards.write) {
-        const guarded = guardWrite(text, decision, entities, this.guards.write, this.classifier.outOfScopeLabel);
+        const guarded = guardWrite(text, decision, entities, this.guards.write, this.classifier.outOfScopeLabel, spelled[i]);
         decision = guarded.decision;
         entities = [...entities, ...guarded.entities].sort((a, b) => a.start - b.start);
         const from = guarded.correctedFrom;
@@ -164,7 +166,7 @@ export class NluPipeline implements Recognizer {
         } else if (rest) {
           // "don't cancel PO-1145, just tell me where it is": answer the rest if it is a read.
           const [again] = await this.classifyTexts([this.modelInput(rest, this.extractEntities(rest, trace))], {});
-          if (again && acceptsReread(text, again.intent, this.classifier.outOfScopeLabel)) {
+          if (again && acceptsReread(text, again.intent, this.classifier.outOfScopeLabel, this.guards.write, spelled[i])) {
             decision = { ...again, fallback: { reason: 'negated_write', intent: decision.fallback!.intent, confidence: decision.fallback!.confidence } };
           }
         }
@@ -235,12 +237,24 @@ export class NluPipeline implements Recognizer {
     await this.runner.close();
   }
 
-  private extractEntities(text: string, trace: ReturnType<typeof currentTrace>): Entity[] {
+  /**
+   * Entities of the text as typed; where the spelling pass changed words, of the corrected text
+   * ("status of ordeer 1119", "40 boxse by tomorow"), with spans mapped back to the typed text —
+   * except names ("Acma"), which the name matcher reads as typed (and asks "did you mean…?").
+   */
+  private extractEntities(text: string, trace: ReturnType<typeof currentTrace>, spelled?: Corrected): Entity[] {
     const t0 = performance.now();
-    const entities = this.entities.extract(text.length > this.maxEntityChars ? text.slice(0, this.maxEntityChars) : text);
+    const fixed = spelled && spelled.edits.length > 0 ? withoutNames(text, spelled, this.entities.nameWords()) : undefined;
+    const read = fixed ? fixed.text : text;
+    const entities = this.entities.extract(read.length > this.maxEntityChars ? read.slice(0, this.maxEntityChars) : read);
     trace?.record('entities', performance.now() - t0);
     // Spans index the original text: a prefix has the same offsets.
-    return entities.map((e) => ({ ...e, text: text.slice(e.start, e.end) }));
+    if (!fixed) return entities.map((e) => ({ ...e, text: text.slice(e.start, e.end) }));
+    return entities.map((e) => {
+      const start = fixed.toOriginal(e.start);
+      const end = fixed.toOriginal(e.end);
+      return { ...e, start, end, text: text.slice(start, end) };
+    });
   }
 
   /** An empty message has nothing to classify: out_of_scope, without asking the model. */
@@ -253,17 +267,27 @@ export class NluPipeline implements Recognizer {
     return { intent: oos, confidence: 1, ranking, fallback: { reason: 'empty_input', intent: oos, confidence: 1 } };
   }
 
-  /** What the model reads: the text with casing (and numbers) normalised; entities read the original. */
-  private modelInput(text: string, entities: readonly Entity[]): string {
+  /** The message's typo corrections, when the model's input or the write guard's cues use them. */
+  private spellingOf(text: string): Corrected | undefined {
+    const write = this.guards.write;
+    return this.guards.spelling || (write && write.spelling !== false) ? correctSpelling(text) : undefined;
+  }
+
+  /**
+   * What the model reads: the text with typos, numbers and bare ids fixed (span edits of the typed
+   * text), paraphrases and chat noise rewritten, casing normalised; entities read the original.
+   */
+  private modelInput(text: string, entities: readonly Entity[], spelled = this.guards.spelling ? correctSpelling(text) : undefined): string {
     const edits = [
       ...(this.guards.numbers ? quantityEdits(text, entities.filter((e) => e.type === 'quantity')) : []),
       ...(this.guards.ids ? bareIdEdits(text, entities) : []),
+      ...(this.guards.spelling && spelled ? spelled.edits.map((e) => ({ start: e.start, end: e.end, text: e.to })) : []),
     ];
     const masked = rewriteSpans(text, edits);
     const goods = entities.some((e) => e.type === 'sku' || e.type === 'quantity');
     const phrased = this.guards.paraphrases ? paraphraseForModel(masked, goods) : masked;
     const request = this.guards.chatNoise ? stripChatNoise(phrased) : phrased;
-    return normalizeCasing(this.guards.spelling ? correctSpelling(request).text : request, this.guards.casing);
+    return normalizeCasing(request, this.guards.casing);
   }
 
   /** Not English: no model call, never a write; the bot answers that only English is understood. */
@@ -275,6 +299,7 @@ export class NluPipeline implements Recognizer {
   private result(text: string, d: IntentDecision, entities: Entity[]): NluResult {
     const r: NluResult = { text, intent: d.intent, confidence: d.confidence, ranking: d.ranking, entities };
     if (d.fallback) r.fallback = d.fallback;
+    if (d.rule) r.rule = d.rule;
     return r;
   }
 }

@@ -53,11 +53,14 @@ export function rewriteSpans(text: string, edits: readonly SpanEdit[]): string {
  * quantity spans: a bare "cancel 10452" is an order number and keeps its digits.
  */
 export function quantityEdits(text: string, spans: readonly { start: number; end: number }[]): SpanEdit[] {
-  return spans.map((s) => ({
-    start: s.start,
-    end: s.end,
-    text: text.slice(s.start, s.end).replace(/\d[\d,]*/g, (n) => CANONICAL[Math.min(n.replace(/,/g, '').length, CANONICAL.length) - 1]!),
-  }));
+  // One edit per number (not per span), so a word inside the span ("301 unitz") stays free for other edits.
+  return spans.flatMap((s) =>
+    [...text.slice(s.start, s.end).matchAll(/\d[\d,]*/g)].map((m) => ({
+      start: s.start + m.index,
+      end: s.start + m.index + m[0].length,
+      text: CANONICAL[Math.min(m[0].replace(/,/g, '').length, CANONICAL.length) - 1]!,
+    })),
+  );
 }
 
 export function maskQuantities(text: string, spans: readonly { start: number; end: number }[]): string {
@@ -70,14 +73,23 @@ const TYPED_PREFIX = /(?:\b(?:p\.?o|sh|cd)\.?\s*(?:[-#:]|n[oº°]\.?|nr\.?)?\s*#
 
 /**
  * Ids typed as a bare number after their noun ("status of order 1119", "shipment 2003"): the
- * number gets its prefix in the model's input ("order PO-1119"), as the model learned ids.
+ * number gets its prefix in the model's input ("order PO-1119"), as the model learned ids; ids typed
+ * with their prefix in another form ("PO 1630", "po#1685", "sh2619") get the canonical form.
  */
 export function bareIdEdits(text: string, entities: readonly { type: string; start: number; end: number; value: unknown }[]): SpanEdit[] {
   const out: SpanEdit[] = [];
   for (const e of entities) {
     const prefix = ID_PREFIX[e.type];
-    if (!prefix || typeof e.value !== 'string') continue;
+    if (typeof e.value !== 'string') continue;
     const span = text.slice(e.start, e.end);
+    // nlu5: an id typed in another form ("PO 1630", "po# 1685", "sh2619", "SKU 1642") is read in the
+    // form the model learned ("PO-1630"); a product's name read as a SKU ("bearings") stays as typed.
+    const canonical = /^[A-Z]{2,3}-\d+$/.test(e.value) && e.value.toUpperCase() !== span.toUpperCase();
+    if (canonical && ((prefix && TYPED_PREFIX.test(span) && !/^\s*purchase/i.test(span)) || (e.type === 'sku' && /^sku\W*\d+$/i.test(span)))) {
+      out.push({ start: e.start, end: e.end, text: e.value });
+      continue;
+    }
+    if (!prefix) continue;
     const m = /(\d+)\s*$/.exec(span);
     if (!m || TYPED_PREFIX.test(span)) continue;
     const at = e.start + m.index;

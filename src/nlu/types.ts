@@ -119,12 +119,26 @@ export type FallbackReason =
   /** The model's first choice a write the text does not name, its second the write the text names ("create an order for …"): the second. */
   | 'named_action';
 
+/**
+ * The runtime rule that chose an intent other than the model's top one (src/nlu/guards/writeGuard.ts),
+ * from words in the text: a rejection or approval cue, a question about a write, an HS-code question,
+ * a named record confirming the model's unsure read, a passive instruction, a write the text names,
+ * a stock question that also asks the price.
+ */
+export type DecidingRule = 'rejection' | 'approval' | 'write_question' | 'customs_code' | 'record_read' | 'passive' | 'named_action' | 'stock_and_price';
+
 export interface NluResult {
   text: string;
   /** The decided intent (after the out_of_scope rule). */
   intent: string;
-  /** The model's probability of `intent` (so `ranking` contains `{intent, confidence}`). */
+  /**
+   * The model's probability of `intent` (so `ranking` contains `{intent, confidence}`) — except
+   * where a runtime rule decided the intent (`rule`): then the rule's confidence (guards/ruleConfidence.ts),
+   * at least the model's probability, so a dialog's 0.5 bar for a new intent reads the rule, not the model.
+   */
   confidence: number;
+  /** The runtime rule that decided `intent`, when one did (the model's own view is `ranking`). */
+  rule?: DecidingRule;
   /** All labels, most probable first, as the model scored them (before the out_of_scope rule). */
   ranking: IntentScore[];
   entities: Entity[];

@@ -1,30 +1,75 @@
 /**
- * Writes src/nlu/guards/englishNeighbours.ts: every English word (Debian's wamerican,
- * /usr/share/dict/words, dev time only) that is one edit from a word of src/nlu/guards/vocabulary.ts,
- * so the typo tolerance never "corrects" a real word ("older" → "order"). The app ships the list and
- * never reads the system file. Run after changing the vocabulary:
- *   apt-get install wamerican && npx tsx training/eval/spelling_neighbours.ts
+ * Writes src/nlu/guards/spellingLexicon.ts, the word lists of the typo correction (spelling.ts):
+ * - TARGETS: the words a typo may be read as — the words of the training split (`training/splits/
+ *   train.jsonl`, what the model learned) that are English words (or our vocabulary.ts words) seen
+ *   twice or more, or any word seen five times or more (names like "globex") unless it is itself one
+ *   edit from a more frequent English word (the training data's own typos: "recieve"); with counts.
+ * - KNOWN: words one edit from a target that are never read as a typo of it: English words (Debian's
+ *   wamerican and wbritish, /usr/share/dict, dev time only: "older" is not "order"), those words
+ *   without their apostrophe ("theyre"), the training split's words (not its own typos: "recieve"), and
+ *   vocabulary.ts NOT_TYPOS.
+ * - NAMES: dictionary entries written only with a capital ("Oder", "Moe"), known only when typed so:
+ *   "oder" and "moe" in lower case are typos of "order" and "move".
+ * The app ships the lists and never reads a system file. Run after changing vocabulary.ts or the split:
+ *   apt-get install wamerican wbritish && npx tsx training/eval/spelling_neighbours.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { oneEditApart } from '../../src/nlu/guards/spelling.js';
-import { VOCABULARY } from '../../src/nlu/guards/vocabulary.js';
+import { editsOf } from '../../src/nlu/guards/spelling.js';
+import { NOT_TYPOS, VOCABULARY } from '../../src/nlu/guards/vocabulary.js';
 
-const DICT = process.argv[2] ?? '/usr/share/dict/words';
-const words = new Set(
-  readFileSync(DICT, 'utf8')
-    .split('\n')
-    .map((w) => w.trim().toLowerCase())
-    .filter((w) => /^\p{L}+(?:'\p{L}+)?$/u.test(w) && w.length >= 4),
-);
+const DICTS = process.argv.length > 2 ? process.argv.slice(2) : ['/usr/share/dict/american-english', '/usr/share/dict/british-english'];
+const WORD = /\p{L}+(?:'\p{L}+)?/gu;
+const english = new Set<string>();
+/** Entries only written with a capital ("Oder", "Donne", "Moe"): names, words only when typed so. */
+const capitalised = new Set<string>();
+for (const f of DICTS) {
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    const w = line.trim();
+    if (!w) continue;
+    if (w[0] !== w[0]!.toLowerCase()) capitalised.add(w.toLowerCase());
+    else english.add(w);
+  }
+}
+const names = [...capitalised].filter((w) => !english.has(w));
+const unApostrophed = (words: Iterable<string>): string[] => [...words].filter((w) => w.includes("'")).map((w) => w.replace(/'/g, ''));
+names.push(...unApostrophed(names).filter((w) => !english.has(w)));
+const nameSet = new Set(names);
+const isWord = (w: string): boolean => english.has(w) || nameSet.has(w);
+const counts = new Map<string, number>();
+for (const line of readFileSync(new URL('../splits/train.jsonl', import.meta.url), 'utf8').split('\n')) {
+  if (!line.trim()) continue;
+  const { text } = JSON.parse(line) as { text: string };
+  for (const w of text.toLowerCase().match(WORD) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+}
 const vocabulary = new Set(VOCABULARY);
-const neighbours = [...words].filter((w) => !vocabulary.has(w) && VOCABULARY.some((v) => v.length >= 5 && oneEditApart(w, v))).sort();
-const body = neighbours.map((w) => JSON.stringify(w)).join(', ');
+const targets = new Map<string, number>();
+for (const [w, n] of counts) if (w.length >= 3 && (isWord(w) || vocabulary.has(w)) && n >= 2) targets.set(w, n);
+for (const [w, n] of counts) {
+  if (w.length < 3 || n < 5 || targets.has(w)) continue;
+  if ([...editsOf(w)].some((e) => (targets.get(e) ?? 0) > n)) continue; // the split's own typo of a word
+  targets.set(w, n);
+}
+for (const v of VOCABULARY) if (!targets.has(v)) targets.set(v, Math.max(1, counts.get(v) ?? 0));
+const reach = new Set<string>();
+for (const t of targets.keys()) for (const e of editsOf(t)) reach.add(e);
+// The split's words, less its own typos (a word no dictionary has, one edit from a target used five times as often: "recieve").
+const typos = (w: string): boolean =>
+  w.length >= 4 && !isWord(w) && !vocabulary.has(w) && !NOT_TYPOS.includes(w) && [...editsOf(w)].some((e) => (targets.get(e) ?? 0) >= 5 * (counts.get(w) ?? 0));
+const trainWords = [...counts.keys()].filter((w) => !typos(w));
+if (process.env.SHOW_TYPOS) console.log([...counts.keys()].filter(typos).join(" "));
+const candidates = new Set([...english, ...unApostrophed(english), ...names, ...trainWords, ...NOT_TYPOS]);
+const trainSet = new Set(trainWords);
+const isName = (w: string): boolean => nameSet.has(w) && !trainSet.has(w) && !NOT_TYPOS.includes(w);
+const known = [...candidates].filter((w) => reach.has(w) && !targets.has(w) && !isName(w)).sort();
+const knownNames = [...candidates].filter((w) => reach.has(w) && !targets.has(w) && isName(w)).sort();
+const sorted = [...targets].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+const wrap = (items: string[]): string => items.join(', ').replace(/(.{1,110})(, |$)/g, '$1,\n  ').replace(/,\n  $/, '');
 writeFileSync(
-  new URL('../../src/nlu/guards/englishNeighbours.ts', import.meta.url),
+  new URL('../../src/nlu/guards/spellingLexicon.ts', import.meta.url),
   `/**
- * English words one edit away from a word of vocabulary.ts: never read as a typo of it ("older" is
- * not "order"). Generated by training/eval/spelling_neighbours.ts from Debian's wamerican word list
- * (SCOWL), ${neighbours.length} words. Do not edit by hand: change vocabulary.ts and regenerate.
+ * The typo correction's word lists (spelling.ts). Generated by training/eval/spelling_neighbours.ts
+ * from the training split, vocabulary.ts and Debian's wamerican + wbritish word lists (SCOWL): do not
+ * edit by hand. ${targets.size} targets, ${known.length} known words, ${knownNames.length} names.
  *
  * SCOWL notice (from /usr/share/doc/wamerican/copyright): The collective work is Copyright 2000-2011
  * by Kevin Atkinson as well as any of the copyrights mentioned below: Copyright 2000-2011 by Kevin
@@ -35,9 +80,21 @@ writeFileSync(
  * Atkinson makes no representations about the suitability of this array for any purpose. It is
  * provided "as is" without express or implied warranty.
  */
-export const ENGLISH_NEIGHBOURS: ReadonlySet<string> = new Set([
-  ${body.replace(/(.{1,110})(, |$)/g, '$1,\n  ').replace(/,\n  $/, '')},
+
+/** Words a typo is read as, with their count in the training split (the tie-break). */
+export const TARGETS: ReadonlyMap<string, number> = new Map([
+  ${wrap(sorted.map(([w, n]) => `[${JSON.stringify(w)}, ${n}]`))},
+]);
+
+/** Words one edit from a target that are words of their own: never corrected. */
+export const KNOWN: ReadonlySet<string> = new Set([
+  ${wrap(known.map((w) => JSON.stringify(w)))},
+]);
+
+/** Names one edit from a target ("Oder", "Donne", "Moe"): left alone only when typed with a capital. */
+export const NAMES: ReadonlySet<string> = new Set([
+  ${wrap(knownNames.map((w) => JSON.stringify(w)))},
 ]);
 `,
 );
-console.log(`${neighbours.length} neighbours of ${VOCABULARY.length} vocabulary words from ${words.size} dictionary words`);
+console.log(`${targets.size} targets, ${known.length} known words, ${knownNames.length} names (${english.size + names.length} dictionary words, ${counts.size} training words)`);

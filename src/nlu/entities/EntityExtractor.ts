@@ -27,16 +27,25 @@ const NUMBER_TO_PRODUCT = /^\s*(?:x\s*)?(?:(?:more|additional|extra|new|spare|fu
  */
 export class EntityExtractor {
   private names: NameMatcher;
+  private words: ReadonlySet<string>;
   private readonly now: () => Date;
 
   constructor(options: EntityExtractorOptions = {}) {
-    this.names = new NameMatcher(options.masterData ?? DEMO_MASTER_DATA);
+    const data = options.masterData ?? DEMO_MASTER_DATA;
+    this.names = new NameMatcher(data);
+    this.words = wordsOf(data);
     this.now = options.now ?? (() => new Date());
   }
 
   /** Swaps the reference data (e.g. after the database reloads it). */
   setMasterData(data: MasterData): void {
     this.names = new NameMatcher(data);
+    this.words = wordsOf(data);
+  }
+
+  /** The lower-case words of every supplier, product and warehouse name and alias ("acme", "gloves", "dallas"). */
+  nameWords(): ReadonlySet<string> {
+    return this.words;
   }
 
   extract(text: string): Entity[] {
@@ -80,4 +89,13 @@ function mergeAdjacent(entities: Entity[], text: string): Entity[] {
     } else out.push(e);
   }
   return out;
+}
+
+function wordsOf(data: MasterData): ReadonlySet<string> {
+  const names = [
+    ...data.suppliers.flatMap((x) => [x.name, ...(x.aliases ?? [])]),
+    ...data.products.flatMap((x) => [x.name, ...(x.aliases ?? [])]),
+    ...data.warehouses.flatMap((x) => [x.name, ...(x.aliases ?? [])]),
+  ];
+  return new Set(names.flatMap((n) => n.toLowerCase().match(/\p{L}+/gu) ?? []));
 }

@@ -156,6 +156,11 @@ export function isPriceQuestion(text: string): boolean {
   return PRICE_QUESTION.test(text) && !STOCK_WORDS.test(text) && !DUTY_WORDS.test(text);
 }
 
+/** A stock question that also asks the price ("how many … and what do they cost"): a stock question (nlu5). */
+export function asksStockAndPrice(text: string): boolean {
+  return PRICE_QUESTION.test(text) && STOCK_WORDS.test(text) && !DUTY_WORDS.test(text);
+}
+
 /**
  * Other departments' requests that share our words: sales and customer billing, HR, IT, finance
  * (expenses, payables), marketing, personal customs allowances. A write intent is not believed when
@@ -185,6 +190,12 @@ const OTHER_DEPARTMENT = new RegExp(
       // personal customs / travel
       'duty[-\\s]free\\s+allowance|my\\s+(?:suitcase|luggage|holiday|vacation)|personal\\s+(?:import|allowance|parcel)',
       'lunch|pizza|taxi|uber|hotel|train\\s+ticket|(?:a\\s+)?meeting\\s+room|conference\\s+room',
+      // nlu5: other departments' records and money ("customer order SO-4452", "INV-9102", "receive the
+      // payment", "paid … invoices"), budgets to approve, hiring ("looking for work", "job openings")
+      'customer\\s+(?:orders?|invoices?|accounts?|statements?|payments?|returns?)|(?:SO|INV)\\s*[-#]\\s*\\d{3,}',
+      '(?:receiv\\w*|collect\\w*|tak(?:e|ing))\\s+(?:the\\s+|a\\s+|their\\s+|his\\s+|her\\s+)?payments?|(?:paid|payed|pay(?:ing)?)\\b[^.?!\\n]{0,40}\\binvoices?',
+      "(?:approv\\w*|sign(?:ing)?\\s+off(?:\\s+on)?|ok(?:ay)?)\\s+(?:the\\s+|our\\s+|this\\s+|that\\s+|a\\s+|my\\s+)?(?:[\\p{L}\\d'-]+\\s+){0,2}budget|budget\\s+(?:approval|request|increase|sign-?off)",
+      'looking\\s+for\\s+(?:a\\s+)?(?:work|job)|job\\s+(?:openings?|applications?|postings?|vacanc(?:y|ies)|offers?|interviews?)|vacanc(?:y|ies)|(?:are\\s+we|we\\s+are|we\\x27re)\\s+hiring',
     ].join('|') +
     ')\\b',
   'iu',
@@ -218,7 +229,7 @@ const ACTION_EVIDENCE: Readonly<Record<string, RegExp>> = {
   'procurement.create_order': /\b(?:create|creat|place|raise|open|make|put\s+in|submit|start|set\s+up)\s+(?:(?:a|an|the|one|new|fresh)\s+)*(?:purchase\s+order|order|po|p\.o\.)(?!\s*[-#]?\s*\d)\b/i,
   'storage.transfer_stock': /\b(?:move|moving|moved|transfer\w*|xfer|shift\w*|relocat\w*|put|rebin|restock)\b/i,
   'storage.receive_goods':
-    /\b(?:arriv(?:ed|al)|came\s+in|showed\s+up|turned\s+up|landed|delivered|unload(?:ed|ing)?|goods[-\s]in|book(?:ed)?\s+(?:\w+\s+)?in|check(?:ed)?\s+(?:\w+\s+)?in|receive|received)\b|\bcame\s*(?:$|[,.;!])/i,
+    /\b(?:arriv(?:ed|al)|came\s+in|showed\s+up|turned\s+up|landed|delivered|unload(?:ed|ing)?|goods[-\s]in|goods\s+receipt|gr|book(?:ed)?\s+(?:\w+\s+)?in|check(?:ed)?\s+(?:\w+\s+)?in|receive|received)\b|\bcame\s*(?:$|[,.;!])/i,
 };
 
 export function namesTheAction(intent: string, text: string): boolean {

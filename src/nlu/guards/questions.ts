@@ -83,6 +83,12 @@ const PARAPHRASES: readonly [RegExp, string][] = [
   // customs clearance: "got through customs", "made it through customs", "passed customs" → "cleared customs"
   [/\b(?:got|get|gotten|getting|made\s+it|make\s+it|making\s+it|gone|go|went|passed|pass|passing)\s+(?:through|thru|past)\s+customs\b/gi, 'cleared customs'],
   [/\bpassed\s+customs\b/gi, 'cleared customs'],
+  // nlu5: a goods receipt in a warehouse's words: "goods receipt for SH-2003", "pls GR it" → "receive"
+  [/\b(?:post\s+(?:a\s+|the\s+)?)?goods\s+receipt\s+(?:for|of|on)\b/gi, 'receive'],
+  [/\bGR\s+(?=it\b|them\b|this\b|that\b|po\b|sh\b|\d)/gi, 'receive '],
+  // nlu5: a customs entry lodged is a declaration filed: "lodge the entry for SH-2003", "get the entry lodged"
+  [/\blodg(?:e|ing)\s+(the|an|a|our)\s+(?:customs\s+)?entry\b/gi, 'file $1 declaration'],
+  [/\b(?:get|have)\s+(the|an|a|our)\s+(?:customs\s+)?entry\s+lodged\b/gi, 'file $1 declaration'],
 ];
 
 /**
@@ -120,4 +126,20 @@ export function passiveInstruction(text: string): 'procurement.cancel_order' | '
   const m = PASSIVE.exec(text);
   if (!m || IS_QUESTION.test(text) || NEGATED_TAIL.test(text.slice(0, m.index))) return undefined;
   return /^cancel/i.test(m[1] ?? m[2]!) ? 'procurement.cancel_order' : 'procurement.approve_order';
+}
+
+/**
+ * nlu5: "i raised PO-1693 on monday and heard nothing since, is it stuck somewhere?" — a message that
+ * ends in a question about the order's state and never says the write's verb: the model read a
+ * cancel (or an approval) into "stuck", "nothing since"; the question asks for the status.
+ */
+const STATE_QUESTION = /(?:^|[,;.!?–—-]\s*)(?:and\s+|so\s+|but\s+)?(?:is|are|was|were|has|have|had|did|does|where|what|when|why|how\s+come|any\s+(?:news|update))\b[^,;.!?]*\?+\s*$/i;
+const WRITE_WORDS: Readonly<Record<string, RegExp>> = {
+  'procurement.cancel_order': /\b(?:cancel\w*|cxl|kill\w*|scrap\w*|void\w*|drop\w*|call\w*\s+off|pull\w*|stop\w*|abort\w*|get\s+rid|withdraw\w*|delet\w*|remov\w*)\b/i,
+  'procurement.approve_order':
+    /\b(?:approv\w*|sign\w*\s+off|ok(?:ay)?|green[-\s]?light\w*|go\s+ahead|authori[sz]\w*|accept\w*|confirm\w*|releas\w*|push\w*\s+(?:\w+\s+)?through|rubber[-\s]stamp\w*|lgtm|reject\w*|declin\w*|deny|denied|refus\w*)\b/i,
+};
+export function asksStateOnly(text: string, intent: string): boolean {
+  const verbs = WRITE_WORDS[intent];
+  return !!verbs && STATE_QUESTION.test(text.trim()) && !verbs.test(text);
 }

@@ -1,12 +1,11 @@
 /**
  * Words whose spelling matters to the rules and the model: the cue words of `cues.ts` (rejections,
  * negations, prices, other departments' work) and the domain words the model learned our intents
- * from. A one-letter typo of one of these ("rejcet", "cancle", "shipmnet") is read as the word
- * (`spelling.ts`), unless the typed word is itself an English word (`englishNeighbours.ts`).
+ * from. They are typo-correction targets (`spelling.ts`) beside every word of the training split
+ * (nlu5), unless the typed word is itself an English word (`spellingLexicon.ts`).
  *
- * Only words of 5 letters or more: shorter ones have too many real-word neighbours for a one-edit
- * guess to be safe. Keep lower case. After changing this list, regenerate the neighbour list:
- * `npx tsx training/eval/spelling_neighbours.ts` (needs Debian's `wamerican` at dev time only).
+ * Keep lower case. After changing these lists, regenerate the lexicon:
+ * `npx tsx training/eval/spelling_neighbours.ts` (needs Debian's `wamerican` and `wbritish` at dev time only).
  */
 export const CUE_WORDS: readonly string[] = [
   // our write verbs (cues.ts WRITE_VERB, CORRECTION) and the decision
@@ -37,5 +36,11 @@ export const DOMAIN_WORDS: readonly string[] = [
  * and from "hello", so it is left alone rather than guessed.
  */
 export const SHORT_WORDS: readonly string[] = ['help', 'ship', 'move', 'cost', 'item', 'need', 'want', 'hold', 'file', 'show', 'list', 'send'];
+
+/**
+ * Words of our work that no dictionary has and a user types on purpose: never read as a typo
+ * ("approver" is not "approve", "checkin" is not "checking"). Regenerate the lexicon after a change.
+ */
+export const NOT_TYPOS: readonly string[] = ['approver', 'approvers', 'checkin', 'checkins', 'putaway', 'reorder', 'restock', 'hola', 'bots', 'skus', 'todo', 'heya'];
 
 export const VOCABULARY: readonly string[] = [...new Set([...CUE_WORDS, ...DOMAIN_WORDS])];

@@ -1,7 +1,8 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
-import { WRITE_INTENTS, type Entity } from '../types.js';
-import { findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
-import { asksCustomsCode, findReplacement, isPartialWrite, isWriteQuestion, passiveInstruction } from './questions.js';
+import { WRITE_INTENTS, type DecidingRule, type Entity } from '../types.js';
+import { asksStockAndPrice, findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
+import { asksCustomsCode, asksStateOnly, findReplacement, isPartialWrite, isWriteQuestion, passiveInstruction } from './questions.js';
+import { ruleConfidence } from './ruleConfidence.js';
 import { correctSpelling, type Corrected } from './spelling.js';
 
 /**
@@ -75,6 +76,9 @@ const CLASSIFY = 'customs.classify_goods';
 const PO_QUESTION_MISREADS = new Set(['customs.declaration_status', 'procurement.list_orders', 'automation.list_jobs']);
 const CANCEL = 'procurement.cancel_order';
 const TRANSFER = 'storage.transfer_stock';
+/** A question that is not a request ("how long is…?", "is there…?"; not "can you…?", "could we…?"). */
+const NOT_A_REQUEST = /^\s*(?:(?:hey|hi|so|ok|and)[,!]?\s+)?(?:how|what|what's|whats|when|where|which|who|why|is|are|was|were|does|do|did|has|have)\b/i;
+const STOCK = 'storage.stock_level';
 const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
 
 /** Reads a price question is mistaken for (the HS-code search reads "cost" as a product). */
@@ -95,9 +99,10 @@ function withheld(d: IntentDecision, reason: 'write_guard' | 'negated_write' | '
  * 4. another department's request ("invoice our customer…") → out_of_scope;
  * 5. below the intent's calibrated threshold → out_of_scope (asking beats a wrong write).
  */
-export function guardWrite(typed: string, model: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string): GuardOutcome {
+export function guardWrite(typed: string, model: IntentDecision, entities: readonly Entity[], options: GuardOptions, oos: string, corrected?: Corrected): GuardOutcome {
   // The cues are read in the typo-corrected text; the decision entity's span indexes the typed one.
-  const spelled = cueText(typed, options);
+  // `corrected`: the caller's spelling pass of `typed` (one pass per message), else done here.
+  const spelled = cueText(typed, options, corrected);
   const text = spelled.text;
   const passive = options.recordReads !== false ? passiveInstruction(text) : undefined;
   // A decision cue ("ok approving PO-1109") is for the decision rules below, not a status read.
@@ -109,7 +114,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   if (options.actionEvidence !== false && options.namedSecond !== false) {
     const swapped = namedSecondWrite(d, text, entities, oos);
     if (swapped) {
-      const rest = guardWrite(typed, swapped, entities, { ...options, namedSecond: false, writeThresholds: undefined }, oos);
+      const rest = guardWrite(typed, swapped, entities, { ...options, namedSecond: false, writeThresholds: undefined }, oos, spelled);
       return rest.decision.intent === swapped.intent ? rest : { ...rest, decision: withheld(d, 'write_guard', oos) };
     }
   }
@@ -124,14 +129,17 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     const onOrder = entities.some((e) => e.type === 'purchase_order') && !aboutOtherThings;
     const from = unsure ? d.fallback!.intent : d.intent;
     if (onOrder && (isWrite(from) || PO_QUESTION_MISREADS.has(from) || (unsure && from === ORDER_STATUS))) {
-      const status = d.ranking.find((r) => r.intent === ORDER_STATUS);
-      out.decision = { intent: ORDER_STATUS, confidence: status?.confidence ?? 0, ranking: d.ranking, fallback: { reason: 'write_question', intent: from, confidence: d.fallback?.confidence ?? d.confidence } };
+      out.decision = ruled(ORDER_STATUS, d, 'write_question', { fallback: { reason: 'write_question', intent: from, confidence: d.fallback?.confidence ?? d.confidence } });
       return out;
     }
     if (isWrite(d.intent)) {
       out.decision = withheld(d, 'write_question', oos);
       return out;
     }
+  }
+  if (options.writeQuestions !== false && !decisionCue && !aboutOtherThings && entities.some((e) => e.type === 'purchase_order') && asksStateOnly(text, d.intent)) {
+    out.decision = ruled(ORDER_STATUS, d, 'write_question', { fallback: { reason: 'write_question', intent: d.intent, confidence: d.confidence } });
+    return out;
   }
   // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
   const topTwo = d.ranking.slice(0, 2).map((r) => r.intent);
@@ -145,8 +153,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
       (isWrite(candidate) && topTwo.includes(APPROVE)) ||
       (rejection.leading && orderish && candidate !== 'procurement.create_order'))
   ) {
-    const approve = d.ranking.find((r) => r.intent === APPROVE)!;
-    out.decision = { intent: APPROVE, confidence: approve.confidence, ranking: d.ranking };
+    out.decision = ruled(APPROVE, d, 'rejection');
     const start = spelled.toOriginal(rejection.start);
     const end = spelled.toOriginal(rejection.end);
     out.entities.push({ type: 'decision', value: 'reject', text: typed.slice(start, end), start, end });
@@ -162,8 +169,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     (unsure || d.intent === CANCEL) &&
     findApproval(text)
   ) {
-    const approve = d.ranking.find((r) => r.intent === APPROVE)!;
-    out.decision = { intent: APPROVE, confidence: approve.confidence, ranking: d.ranking };
+    out.decision = ruled(APPROVE, d, 'approval');
     return out;
   }
   // Also marked when the model already said out_of_scope, or order status without an order: the bot
@@ -173,12 +179,17 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     out.decision = withheld(d, 'price_question', oos);
     return out;
   }
+  // "how much stock of SKU-1640 do we have and what does it cost per unit?": the model, unsure between
+  // an HS-code search and stock, heard the price; the stock half is what we answer.
+  if (unsure && entities.some((e) => e.type === 'sku') && asksStockAndPrice(text)) {
+    out.decision = ruled(STOCK, d, 'stock_and_price', { fallback: d.fallback });
+    return out;
+  }
   // "I'd like to know the HS subheading for LED lamps": an HS-code question about goods the model
   // doesn't know the words of. Only where it said out of scope; never another department's question.
   if (options.customsCodes !== false && d.intent === oos && d.fallback?.reason !== 'empty_input' && asksCustomsCode(text) && !findOtherDepartment(text)) {
-    const classify = d.ranking.find((r) => r.intent === CLASSIFY);
-    if (classify) {
-      out.decision = { intent: CLASSIFY, confidence: classify.confidence, ranking: d.ranking, fallback: { reason: 'customs_code', intent: d.fallback?.intent ?? d.intent, confidence: d.fallback?.confidence ?? d.confidence } };
+    if (d.ranking.some((r) => r.intent === CLASSIFY)) {
+      out.decision = ruled(CLASSIFY, d, 'customs_code', { fallback: { reason: 'customs_code', intent: d.fallback?.intent ?? d.intent, confidence: d.fallback?.confidence ?? d.confidence } });
       return out;
     }
   }
@@ -210,7 +221,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     const replacement = findReplacement(text);
     if (replacement) {
       out.decision = withheld(d, 'negated_write', oos);
-      out.replacement = replacement;
+      out.replacement = asTypedClause(replacement, spelled, typed);
       return out;
     }
   }
@@ -219,7 +230,10 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     // "don't book the whole PO-1118, only 60 pallets came": the part is still to be done.
     if (negated && !(options.corrections !== false && isPartialWrite(text))) {
       out.decision = withheld(d, 'negated_write', oos);
-      if (options.corrections !== false && (d.intent === CREATE || d.intent === CANCEL)) out.replacement = findReplacement(text);
+      if (options.corrections !== false && (d.intent === CREATE || d.intent === CANCEL)) {
+        const replacement = findReplacement(text);
+        if (replacement) out.replacement = asTypedClause(replacement, spelled, typed);
+      }
       if (negated.rest && !out.replacement) out.reclassify = negated.without;
       return out;
     }
@@ -239,6 +253,18 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     options.evidence !== false &&
     d.intent === TRANSFER &&
     entities.some((e) => e.type === 'supplier') &&
+    !namesTheAction(TRANSFER, text)
+  ) {
+    out.decision = withheld(d, 'write_guard', oos);
+    return out;
+  }
+  // "how long is the drive from WH-A to WH-B?": a question about two warehouses is not a move. A
+  // transfer asked as a question names what moves (a product, SKU or quantity) or the move itself.
+  if (
+    options.evidence !== false &&
+    d.intent === TRANSFER &&
+    NOT_A_REQUEST.test(text) &&
+    !entities.some((e) => e.type === 'sku' || e.type === 'quantity') &&
     !namesTheAction(TRANSFER, text)
   ) {
     out.decision = withheld(d, 'write_guard', oos);
@@ -265,7 +291,7 @@ function namedSecondWrite(d: IntentDecision, text: string, entities: readonly En
   if (!second || !isWrite(second.intent) || second.confidence < NAMED_SECOND_MIN || !namesTheAction(second.intent, text)) return undefined;
   // What is to be done must be in the message: goods, a record, a supplier.
   if (!entities.some((e) => e.type !== 'date' && e.type !== 'money' && e.type !== 'decision' && e.type !== 'warehouse')) return undefined;
-  return { intent: second.intent, confidence: second.confidence, ranking: d.ranking, fallback: { reason: 'named_action', intent: first, confidence: d.fallback?.confidence ?? d.confidence } };
+  return ruled(second.intent, d, 'named_action', { fallback: { reason: 'named_action', intent: first, confidence: d.fallback?.confidence ?? d.confidence } });
 }
 
 /** The record type each status read answers about. */
@@ -289,14 +315,14 @@ function recordBacked(d: IntentDecision, entities: readonly Entity[], passive: s
   if (top.confidence < RECORD_READ_MIN) return d;
   const ids = entities.filter((e) => ID_TYPES.has(e.type)).map((e) => e.type);
   const needs = RECORD_OF_READ[top.intent];
-  if (needs && ids.length > 0 && ids.every((t) => needs.includes(t))) return { intent: top.intent, confidence: top.confidence, ranking: d.ranking };
-  if (passive === top.intent && ids.length > 0 && ids.every((t) => t === 'purchase_order')) return { intent: top.intent, confidence: top.confidence, ranking: d.ranking };
+  if (needs && ids.length > 0 && ids.every((t) => needs.includes(t))) return ruled(top.intent, d, 'record_read');
+  if (passive === top.intent && ids.length > 0 && ids.every((t) => t === 'purchase_order')) return ruled(top.intent, d, 'passive');
   return d;
 }
 
 /** The re-read of a negated write's remainder is used only when it is a read the rules let stand. */
-export function acceptsReread(text: string, intent: string, oos: string, options: GuardOptions = {}): boolean {
-  return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(cueText(text, options).text));
+export function acceptsReread(text: string, intent: string, oos: string, options: GuardOptions = {}, corrected?: Corrected): boolean {
+  return intent !== oos && !isWrite(intent) && !(PRICE_CONFUSED.has(intent) && isPriceQuestion(cueText(text, options, corrected).text));
 }
 
 /**
@@ -309,8 +335,22 @@ export function acceptsReplacement(clause: string, again: IntentDecision, clause
   return guarded.decision.intent === CREATE && !guarded.replacement && !guarded.reclassify;
 }
 
+/** `intent` chosen by `rule` over the model's top choice: the rule's confidence, or the model's probability where higher. */
+function ruled(intent: string, d: IntentDecision, rule: DecidingRule, extra: Pick<IntentDecision, 'fallback'> = {}): IntentDecision {
+  const model = d.ranking.find((r) => r.intent === intent)?.confidence ?? 0;
+  return { intent, confidence: Math.max(model, ruleConfidence(rule)), ranking: d.ranking, rule, ...extra };
+}
+
+/** A clause found in the corrected text, as the user typed it (the caller finds it in the typed message). */
+function asTypedClause(clause: string, spelled: Corrected, typed: string): string {
+  const at = spelled.text.lastIndexOf(clause);
+  if (spelled.edits.length === 0 || at < 0) return clause;
+  return typed.slice(spelled.toOriginal(at), spelled.toOriginal(at + clause.length));
+}
+
 const asTyped = (text: string): Corrected => ({ text, edits: [], toOriginal: (offset) => offset });
 
-function cueText(text: string, options: GuardOptions): Corrected {
-  return options.spelling === false ? asTyped(text) : correctSpelling(text);
+function cueText(text: string, options: GuardOptions, corrected?: Corrected): Corrected {
+  if (options.spelling === false) return asTyped(text);
+  return corrected ?? correctSpelling(text);
 }

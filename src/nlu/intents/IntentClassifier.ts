@@ -1,12 +1,14 @@
-import { OUT_OF_SCOPE, type FallbackReason, type IntentScore, type NluThresholds } from '../types.js';
+import { OUT_OF_SCOPE, type DecidingRule, type FallbackReason, type IntentScore, type NluThresholds } from '../types.js';
 
 export interface IntentDecision {
   intent: string;
-  /** The model's probability of `intent`. */
+  /** The model's probability of `intent`; for an intent a runtime rule chose (`rule`), the rule's confidence. */
   confidence: number;
   /** Every label, most probable first (the model's view, before the out_of_scope rule). */
   ranking: IntentScore[];
   fallback?: { reason: FallbackReason; intent: string; confidence: number };
+  /** Set when a runtime rule (src/nlu/guards), not the model's top choice, decided `intent`. */
+  rule?: DecidingRule;
 }
 
 /** Numerically stable softmax (subtracts the max logit). */
