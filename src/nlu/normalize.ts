@@ -1,3 +1,5 @@
+import { findWordNumbers } from './entities/numbers.js';
+
 /**
  * Casing normalisation of the model's input (entities are still read from the original text).
  * Chat casing says little about intent, but the BPE splits "HELP" and "Show" into other pieces than
@@ -54,13 +56,22 @@ export function rewriteSpans(text: string, edits: readonly SpanEdit[]): string {
  */
 export function quantityEdits(text: string, spans: readonly { start: number; end: number }[]): SpanEdit[] {
   // One edit per number (not per span), so a word inside the span ("301 unitz") stays free for other edits.
-  return spans.flatMap((s) =>
-    [...text.slice(s.start, s.end).matchAll(/\d[\d,]*/g)].map((m) => ({
+  return spans.flatMap((s) => {
+    const span = text.slice(s.start, s.end);
+    const digits = [...span.matchAll(/\d[\d,]*/g)].map((m) => ({
       start: s.start + m.index,
       end: s.start + m.index + m[0].length,
       text: CANONICAL[Math.min(m[0].replace(/,/g, '').length, CANONICAL.length) - 1]!,
-    })),
-  );
+    }));
+    if (digits.length > 0) return digits;
+    // nlu6: a quantity in words ("a hundred SKU-1609", "forty boxes", "two dozen") reads like the
+    // digits the model learned: "100 SKU-1609", "40 boxes", "40" (24).
+    return findWordNumbers(span).map((w) => ({
+      start: s.start + w.start,
+      end: s.start + w.end,
+      text: CANONICAL[Math.min(String(w.value).length, CANONICAL.length) - 1]!,
+    }));
+  });
 }
 
 export function maskQuantities(text: string, spans: readonly { start: number; end: number }[]): string {

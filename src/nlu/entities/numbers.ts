@@ -18,6 +18,9 @@ const SMALL: Record<string, number> = {
   eighty: 80, ninety: 90,
 };
 
+/** Before a lone "one": it stands for a thing named before, it counts nothing. */
+const PRONOUN_ONE = /\b(?:that|this|the|which|each|every|any|no|other|another|last|first|same|right|wrong|new|old|big|small|only)\s+$/i;
+
 const MULTIPLIERS: Record<string, number> = { hundred: 100, thousand: 1000, dozen: 12 };
 
 export interface WordNumber {
@@ -40,6 +43,13 @@ export function findWordNumbers(text: string): WordNumber[] {
   let i = 0;
   while (i < tokens.length) {
     const first = tokens[i]!;
+    // nlu6: "a couple of pallets", "couple of SKU-1001" → 2 (the span ends after "of").
+    const c = first.w === 'a' ? i + 1 : i;
+    if (tokens[c]?.w === 'couple' && tokens[c + 1]?.w === 'of' && /^\s+$/.test(text.slice(tokens[c]!.end, tokens[c + 1]!.start)) && (c === i || /^\s+$/.test(text.slice(first.end, tokens[c]!.start)))) {
+      out.push({ value: 2, start: first.start, end: tokens[c + 1]!.end, dozen: false });
+      i = c + 2;
+      continue;
+    }
     const isArticle = (first.w === 'a' || first.w === 'an') && MULTIPLIERS[tokens[i + 1]?.w ?? ''] !== undefined;
     if (SMALL[first.w] === undefined && !isArticle) {
       i++;
@@ -78,6 +88,11 @@ export function findWordNumbers(text: string): WordNumber[] {
       } else break;
       lastEnd = t.end;
       j++;
+    }
+    // nlu6: "one" after a determiner is a pronoun ("that one", "the one from Acme", "which one"), no count.
+    if (j === i + 1 && first.w === 'one' && PRONOUN_ONE.test(text.slice(0, first.start))) {
+      i++;
+      continue;
     }
     if (j > i) {
       out.push({ value: total + current, start: first.start, end: lastEnd, dozen });

@@ -235,3 +235,17 @@ const ACTION_EVIDENCE: Readonly<Record<string, RegExp>> = {
 export function namesTheAction(intent: string, text: string): boolean {
   return ACTION_EVIDENCE[intent]?.test(text) ?? false;
 }
+
+/**
+ * nlu6: "don't order new ones, just shift 30 to WH-B": the "just …" clause after a negated write
+ * starts with a verb of the model's own write, and the negated phrase does not name that write. Only
+ * for the writes with action words (ACTION_EVIDENCE): "don't cancel it, just shift it" never cancels.
+ */
+export function restNamesTheWrite(intent: string, negated: NegatedWrite): boolean {
+  const evidence = ACTION_EVIDENCE[intent];
+  if (!evidence || !negated.rest || namesTheAction(intent, negated.phrase)) return false;
+  const rest = negated.rest.replace(/^(?:(?:please|pls|go\s+ahead\s+and|and)\s+)*/i, '');
+  if (NEGATED_WRITE.test(rest)) return false;
+  const m = evidence.exec(rest);
+  return m !== null && m.index === 0;
+}

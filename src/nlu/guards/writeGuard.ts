@@ -1,6 +1,6 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
 import { WRITE_INTENTS, type DecidingRule, type Entity } from '../types.js';
-import { asksStockAndPrice, findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction } from './cues.js';
+import { asksStockAndPrice, findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction, restNamesTheWrite } from './cues.js';
 import { asksCustomsCode, asksStateOnly, findReplacement, isPartialWrite, isWriteQuestion, passiveInstruction } from './questions.js';
 import { ruleConfidence } from './ruleConfidence.js';
 import { correctSpelling, type Corrected } from './spelling.js';
@@ -228,7 +228,13 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   if (options.negation !== false) {
     const negated = findNegatedWrite(text);
     // "don't book the whole PO-1118, only 60 pallets came": the part is still to be done.
-    if (negated && !(options.corrections !== false && isPartialWrite(text))) {
+    // nlu6: "don't order new ones, just shift 30 to WH-B": the rest is the model's write, named by its verb.
+    const restStands = negated !== undefined && options.corrections !== false && restNamesTheWrite(d.intent, negated);
+    if (restStands) {
+      const at = text.lastIndexOf(negated.rest!);
+      if (at >= 0) out.correctedFrom = spelled.toOriginal(at);
+    }
+    if (negated && !restStands && !(options.corrections !== false && isPartialWrite(text))) {
       out.decision = withheld(d, 'negated_write', oos);
       if (options.corrections !== false && (d.intent === CREATE || d.intent === CANCEL)) {
         const replacement = findReplacement(text);
