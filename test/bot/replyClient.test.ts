@@ -366,6 +366,12 @@ describe('thin reply client: where it stays off', () => {
     pipeline.addPolicy({ name: 'somebodyElsesPolicy', sendRequest: (r: unknown, next: (r: unknown) => unknown) => next(r) });
     expect(await installThinReplies(client, 'http://127.0.0.1:9/', {})).toBe(false);
     expect(client.conversations).toBe(conversations);
+    // Another retry policy in the retry slot (the SDK's own): not the pipeline it was written against.
+    const other = await factory.create('http://127.0.0.1:9/', undefined);
+    const otherPipeline = (other as unknown as { client: { pipeline: { addPolicy(p: unknown, o: unknown): void; removePolicy(o: unknown): void } } }).client.pipeline;
+    otherPipeline.removePolicy({ name: 'rpaConnectorRetryPolicy' });
+    otherPipeline.addPolicy({ name: 'defaultRetryPolicy', sendRequest: (r: unknown, next: (r: unknown) => unknown) => next(r) }, { phase: 'Retry' });
+    expect(await installThinReplies(other, 'http://127.0.0.1:9/', {})).toBe(false);
   });
 
   it('URL prefix: core-client’s path joining', () => {

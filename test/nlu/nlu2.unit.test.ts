@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { withRecentEntities, RECENT_TTL_MS, RECENT_TURNS, type RecentEntitiesState } from '../../src/nlu/context/recentEntities.js';
 import { PRICE_INTENT, routedIntent } from '../../src/nlu/decision.js';
 import { detectLanguage } from '../../src/nlu/guards/language.js';
-import { correctionOf, correctSpelling, oneEditApart } from '../../src/nlu/guards/spelling.js';
+import { correctionOf, correctSpelling, editsOf } from '../../src/nlu/guards/spelling.js';
 import { guardWrite } from '../../src/nlu/guards/writeGuard.js';
 import { poEntities, sureOf } from './helpers/decisions.js';
 import type { IntentDecision } from '../../src/nlu/intents/IntentClassifier.js';
@@ -54,12 +54,12 @@ describe('one-typo tolerance (guards/spelling.ts)', () => {
   });
 
   it('one edit: insert, drop, replace or swap two neighbours; not two edits', () => {
-    expect(oneEditApart('reject', 'rejcet')).toBe(true);
-    expect(oneEditApart('reject', 'rejet')).toBe(true);
-    expect(oneEditApart('reject', 'rejectt')).toBe(true);
-    expect(oneEditApart('reject', 'rexect')).toBe(true);
-    expect(oneEditApart('reject', 'rjecet')).toBe(false);
-    expect(oneEditApart('reject', 'reject')).toBe(false);
+    expect(editsOf('reject').has('rejcet')).toBe(true);
+    expect(editsOf('reject').has('rejet')).toBe(true);
+    expect(editsOf('reject').has('rejectt')).toBe(true);
+    expect(editsOf('reject').has('rexect')).toBe(true);
+    expect(editsOf('reject').has('rjecet')).toBe(false);
+    expect(editsOf('reject').has('reject')).toBe(false);
   });
 });
 

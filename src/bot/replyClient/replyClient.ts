@@ -36,12 +36,11 @@ import { compileActivityJson, type ActivityJson } from './activityJson.js';
  */
 
 /**
- * Position 12 is the retry policy: ours (connectorRetry.ts) on every client the adapter's
- * authentication builds (turn replies and proactive sends), the SDK's `defaultRetryPolicy` where a
- * client comes from elsewhere. The thin path runs whichever it is.
+ * Position 12 is the retry policy: ours (connectorRetry.ts), on every client the adapter's
+ * authentication builds (turn replies and proactive sends). A client with another (the SDK's
+ * `defaultRetryPolicy`) is not the pipeline this was written against: it keeps the SDK's methods.
  */
 const RETRY_POLICY_SLOT = 'retryPolicy';
-const RETRY_POLICIES = new Set([CONNECTOR_RETRY_POLICY, 'defaultRetryPolicy']);
 
 // The CommonJS copies the SDK itself loads (an ESM import would load a second copy, whose RestError
 // is another class: `instanceof RestError` must hold for our errors as for the SDK's).
@@ -117,7 +116,7 @@ export async function installThinReplies(client: ConnectorClient, serviceUrl: st
   if (PROXY_VARIABLES.some((name) => env[name])) return false;
   const policies = internals.client?.pipeline?.getOrderedPolicies();
   if (!policies || policies.length !== EXPECTED_POLICIES.length) return false;
-  if (policies.some((p, i) => (EXPECTED_POLICIES[i] === RETRY_POLICY_SLOT ? !RETRY_POLICIES.has(p.name) : p.name !== EXPECTED_POLICIES[i]))) return false;
+  if (policies.some((p, i) => p.name !== (EXPECTED_POLICIES[i] === RETRY_POLICY_SLOT ? CONNECTOR_RETRY_POLICY : EXPECTED_POLICIES[i]))) return false;
   const credentials = internals.credentials;
   if (!credentials || typeof credentials.signRequest !== 'function') return false;
   const original = internals.conversations as Conversations | undefined;

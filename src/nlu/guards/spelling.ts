@@ -45,21 +45,6 @@ export function editsOf(w: string): Set<string> {
   return out;
 }
 
-/** Damerau distance ≤ 1 (Levenshtein 1, or one swap of adjacent letters). */
-export function oneEditApart(a: string, b: string): boolean {
-  if (a === b || Math.abs(a.length - b.length) > 1) return false;
-  if (a.length === b.length) {
-    const diff: number[] = [];
-    for (let i = 0; i < a.length && diff.length <= 2; i++) if (a[i] !== b[i]) diff.push(i);
-    if (diff.length === 1) return true;
-    return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
-  }
-  const [s, l] = a.length < b.length ? [a, b] : [b, a];
-  let i = 0;
-  while (i < s.length && s[i] === l[i]) i++;
-  return s.slice(i) === l.slice(i + 1);
-}
-
 const ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
 /** How far each row of keys is shifted right of the one above ("a" sits under "q"/"w", "z" under "s"/"x"). */
 const STAGGER = [0, 0.25, 0.75];
