@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchMessage, quantile } from './load.js';
+import { postJson } from './postJson.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
 
 const WRITE_INTENTS = new Set([
@@ -100,6 +101,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const schedule: number[] = [];
   for (let t = -Math.log(1 - rnd()) / o.rate; t < o.seconds; t += -Math.log(1 - rnd()) / o.rate) schedule.push(t * 1000);
 
+  const target = new URL(o.url);
   const busy = new Set<string>();
   const awaitingYes: string[] = [];
   let nextText = 0;
@@ -141,16 +143,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const activity = benchMessage(o.serviceUrl, conversationId, { id: `user-${conversationId}`, name: 'Bench User' }, text);
     lags.push(performance.now() - scheduledAt);
     try {
-      const res = await fetch(o.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...o.headers },
-        body: JSON.stringify(activity),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await res.arrayBuffer();
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status === 503) shed++;
-      else if (res.status >= 300) errors++;
+      const status = await postJson(target, JSON.stringify(activity), o.headers ?? {}, timeoutMs);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === 503) shed++;
+      else if (status >= 300) errors++;
       else {
         latencies.push(performance.now() - scheduledAt);
         if (write) awaitingYes.push(conversationId);

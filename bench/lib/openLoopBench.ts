@@ -14,6 +14,7 @@
  * settle, and the background rate (pg-boss polling, measured idle before the first level) times
  * the window is subtracted, as are this bench's own trace-count queries.
  */
+import { BoxMeter, summariseSamples, type BoxStats, type BoxWindow } from './boxMeter.js';
 import { describeTail, tailBreakdown, type TailBreakdown } from './tailBreakdown.js';
 import { describeGc, gcWindow, readGcSnapshot, type GcWindow } from './gcWindow.js';
 import { type ChildProcess } from 'node:child_process';
@@ -86,6 +87,10 @@ export interface LevelRow extends OpenLoopResult {
   tail?: TailBreakdown;
   /** With --gc-stats: the server's main-thread garbage collections in the measured window. */
   gc?: GcWindow;
+  /** The whole box in the window: busy share, CPU pressure, the generator's and PostgreSQL's CPU per turn. */
+  box: BoxWindow;
+  /** The box in the second of the tail's densest bunch (PostgreSQL runs with a tail). */
+  tail_bunch_box?: BoxStats;
 }
 
 interface StatementCount {
@@ -229,10 +234,12 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
         const counted = countsBase && t.name === 'server' ? await statementSnapshot(t.child, countsBase) : undefined;
         const gc0 = gcFile && t.name === 'server' ? await readGcSnapshot(gcFile) : undefined;
         const meter = new ProcessMeter(t.child.pid!);
+        const boxMeter = new BoxMeter();
         const r = await openLoop({ ...common, seconds: o.seconds, prefix, seed: rate });
         // The turn's deferred work (trace writes) belongs to its cost: a second to drain, for both targets.
         await sleep(1000);
         const usage = meter.stop();
+        const box = boxMeter.stop(r.turns);
         const gc = gc0 ? gcWindow(gc0, await readGcSnapshot(gcFile!), r.turns) : undefined;
         const statements = counted ? statementsPerTurn(counted, await statementSnapshot(t.child, countsBase!), r.turns) : undefined;
         if (statements) {
@@ -265,6 +272,8 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
           traces_exact: traces?.exact ?? null,
           ...(tail ? { tail } : {}),
           ...(gc ? { gc } : {}),
+          box,
+          ...(tail ? { tail_bunch_box: summariseSamples(boxMeter.samples, tail.tail_bunch_start_ms - 100, tail.tail_bunch_start_ms + 1100) } : {}),
         };
         rows.push(row);
         log(
@@ -275,6 +284,7 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
             (traces ? `, traces ${traces.n}/${r.turns}${traces.exact ? '' : ' (time window, approximate)'}` : '') +
             `, generator lag p99 ${round(r.generator_lag_p99_ms, 1)} ms`,
         );
+        log(describeBox(row));
         if (tail) for (const line of describeTail(tail)) log(line);
         if (gc) log(describeGc(gc));
       }
@@ -289,6 +299,17 @@ export async function runOpenLoopBench(o: OpenLoopBenchOptions): Promise<void> {
     await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function describeBox(row: LevelRow): string {
+  const b = row.box;
+  const pressure = (s: BoxStats) => (s.cpu_pressure_ms_per_s === null ? '' : `, CPU pressure ${s.cpu_pressure_ms_per_s} ms/s`);
+  return (
+    `  box: ${b.box_cpu_busy_pct}% busy${pressure(b)}, saturated ${Math.round(b.saturated_share * 100)}% of 50 ms samples; ` +
+    `CPU per turn: generator ${b.generator_cpu_ms_per_turn} ms` +
+    (b.postgres_cpu_ms_per_turn !== null ? `, PostgreSQL ${b.postgres_cpu_ms_per_turn} ms` : '') +
+    (row.tail_bunch_box ? `; in the tail's densest second: ${row.tail_bunch_box.box_cpu_busy_pct}% busy${pressure(row.tail_bunch_box)}, saturated ${Math.round(row.tail_bunch_box.saturated_share * 100)}%` : '')
+  );
 }
 
 const passes = (r: LevelRow) => r.p99_ms <= SLO_P99_MS && r.errors === 0 && r.shed === 0 && r.achieved_rate >= 0.95 * r.offered_rate;
@@ -331,6 +352,8 @@ async function report(o: OpenLoopBenchOptions, rows: LevelRow[], machine: Return
     ...withFloor(r),
     ...(r.tail ? { tail: r.tail } : {}),
     ...(r.gc ? { gc: r.gc } : {}),
+    box: r.box,
+    ...(r.tail_bunch_box ? { tail_bunch_box: r.tail_bunch_box } : {}),
   });
   const suffix = `${o.pg ? '-pg' : ''}${o.tag ? `-${o.tag}` : ''}`;
   const meta = {

@@ -15,6 +15,8 @@ export interface TailBreakdown {
   stages: Record<string, { all: number; tail: number }>;
   /** Largest share of the tail turns that started within one second of each other (1/tail_turns = spread out). */
   tail_max_share_in_1s: number;
+  /** When that second began (epoch ms, the first tail turn in it): where to look for what the box was doing. */
+  tail_bunch_start_ms: number;
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -58,9 +60,13 @@ export function summarise(samples: readonly TraceSample[]): TailBreakdown {
   stages.total = { all: round(samples.reduce((s, x) => s + x.totalMs, 0) / samples.length), tail: round(tail.reduce((s, x) => s + x.totalMs, 0) / Math.max(1, tail.length)) };
   const starts = tail.map((s) => s.startedMs).sort((a, b) => a - b);
   let best = 0;
+  let bunchStart = starts[0] ?? NaN;
   for (let i = 0, j = 0; j < starts.length; j++) {
     while (starts[j]! - starts[i]! > 1000) i++;
-    best = Math.max(best, j - i + 1);
+    if (j - i + 1 > best) {
+      best = j - i + 1;
+      bunchStart = starts[i]!;
+    }
   }
   return {
     turns: samples.length,
@@ -69,6 +75,7 @@ export function summarise(samples: readonly TraceSample[]): TailBreakdown {
     tail_turns: tail.length,
     stages,
     tail_max_share_in_1s: round(best / Math.max(1, tail.length), 3),
+    tail_bunch_start_ms: bunchStart,
   };
 }
 

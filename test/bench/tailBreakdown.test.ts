@@ -43,5 +43,15 @@ describe('tail breakdown of the open-loop bench', () => {
     const u = summarise([...Array.from({ length: 297 }, (_, i) => turn(8, i * 300, { dialog: 5 })), ...stall]);
     expect(u.tail_turns).toBe(3);
     expect(u.tail_max_share_in_1s).toBe(1);
+    expect(u.tail_bunch_start_ms).toBe(20_000);
+  });
+
+  it('dates the densest second of the tail, not its first turn', () => {
+    // 400 fast turns; a lone slow turn at 5 s, then a bunch of three at 30.2–30.9 s.
+    const slow = [turn(500, 5_000, {}), turn(300, 30_200, {}), turn(280, 30_600, {}), turn(260, 30_900, {})];
+    const u = summarise([...Array.from({ length: 396 }, (_, i) => turn(8, i * 100, {})), ...slow]);
+    expect(u.tail_turns).toBe(4);
+    expect(u.tail_max_share_in_1s).toBe(0.75);
+    expect(u.tail_bunch_start_ms).toBe(30_200);
   });
 });
