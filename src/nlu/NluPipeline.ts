@@ -32,6 +32,8 @@ export const DEFAULT_THRESHOLDS: NluThresholds = { confidence: 0.5, margin: 0.1 
 const GPT2_EOS = 50256;
 /** A sentence's read replaces an unsure whole message only at this confidence (the model's confident reads are ≥ 0.8). */
 const CLAUSE_MIN_CONFIDENCE = 0.75;
+/** nlu7: a clause that says what is not wanted or not known ("I don't care about WH-A", "not sure if…", "no need to…"). */
+const NEGATED_ASIDE = /\b(?:not|no|never|nobody|nothing|don'?t|dont|doesn'?t|didn'?t|won'?t|can'?t|isn'?t|aren'?t)\b/i;
 /** A sentence that is only a greeting or thanks says nothing about the request beside it. */
 const SMALL_TALK = new Set(['assistant.greet', 'assistant.thanks']);
 /** Entities are looked for in the first this-many characters (a chat message rarely has more). */
@@ -164,10 +166,15 @@ export class NluPipeline implements Recognizer {
             ].sort((a, b) => a.start - b.start);
           }
         } else if (rest) {
-          // "don't cancel PO-1145, just tell me where it is": answer the rest if it is a read.
-          const [again] = await this.classifyTexts([this.modelInput(rest, this.extractEntities(rest, trace))], {});
-          if (again && acceptsReread(text, again.intent, this.classifier.outOfScopeLabel, this.guards.write, spelled[i])) {
-            decision = { ...again, fallback: { reason: 'negated_write', intent: decision.fallback!.intent, confidence: decision.fallback!.confidence } };
+          // "don't cancel PO-1145, just tell me where it is": answer the rest if it is a read. nlu7: the message
+          // without the negated phrase first, then the "just …" part alone; the first read accepted is used.
+          const tries = [rest, ...(guarded.reclassifyRest && guarded.reclassifyRest !== rest ? [guarded.reclassifyRest] : [])];
+          const agains = await this.classifyTexts(tries.map((t) => this.modelInput(t, this.extractEntities(t, trace))), {});
+          const write = this.guards.write;
+          const again = agains.find((a) => acceptsReread(text, a.intent, this.classifier.outOfScopeLabel, write, spelled[i]));
+          if (again) {
+            const was = decision.fallback ?? { reason: 'negated_write' as const, intent: decision.intent, confidence: decision.confidence };
+            decision = { ...again, fallback: { reason: 'negated_write', intent: was.intent, confidence: was.confidence } };
           }
         }
       }
@@ -189,9 +196,18 @@ export class NluPipeline implements Recognizer {
     const jobs: { row: number; text: string }[] = [];
     texts.forEach((text, row) => {
       const reason = decisions[row]!.fallback?.reason;
-      if (skip[row] || decisions[row]!.intent !== oos || (reason !== 'low_confidence' && reason !== 'small_margin')) return;
+      if (skip[row] || decisions[row]!.intent !== oos || reason === 'empty_input') return;
+      const unsure = reason === 'low_confidence' || reason === 'small_margin';
       const clauses = splitClauses(text);
-      if (clauses.length >= 2) for (const c of clauses) jobs.push({ row, text: c.text });
+      if (clauses.length < 2) return;
+      if (unsure) {
+        for (const c of clauses) jobs.push({ row, text: c.text });
+      } else if (NEGATED_ASIDE.test(clauses[0]!.text)) {
+        // nlu7: "I don't care about WH-A, how many SKU-1774 are in WH-D?", "not sure if the Corrib order went out.
+        // What's PO-1777 doing?": a negated aside first, then a question the model lost in the whole message. Even
+        // where the whole was confidently out of scope, a later clause that is a question may be read alone.
+        for (const c of clauses.slice(1)) if (c.text.trimEnd().endsWith('?') && !NEGATED_ASIDE.test(c.text)) jobs.push({ row, text: c.text });
+      }
     });
     const best: (IntentDecision | undefined)[] = [];
     if (jobs.length === 0) return best;

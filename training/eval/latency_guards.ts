@@ -1,6 +1,6 @@
 /**
  * Single-message latency of the NLU with and without the runtime rules (same process, interleaved,
- * validation texts): `npx tsx training/eval/latency_guards.ts [N]`.
+ * validation texts, or FILE's): `npx tsx training/eval/latency_guards.ts [N] [FILE]` (FILE: nlu7; never a blind set).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +8,9 @@ import { parseEvalFile } from '../../src/nlu/evaluation.js';
 import { loadNlu } from '../../src/nlu/NluPipeline.js';
 
 const n = Number(process.argv[2] ?? 300);
-const texts = parseEvalFile(readFileSync('training/splits/val.jsonl', 'utf8')).map((r) => r.text).slice(0, n);
+const file = process.argv[3] ?? 'training/splits/val.jsonl';
+if (/blind_chat/.test(file)) throw new Error('not on a report-only blind set');
+const texts = parseEvalFile(readFileSync(file, 'utf8')).map((r) => r.text).slice(0, n);
 const plain = await loadNlu('models/intent-gpt2', { guards: 'plain', intraOpNumThreads: 1 });
 const guarded = await loadNlu('models/intent-gpt2', { intraOpNumThreads: 1 });
 const times = { plain: [] as number[], guarded: [] as number[] };

@@ -13,6 +13,8 @@
  *   question an automation-job question.
  */
 
+import { WRITE_ACTION_WORDS } from './cues.js';
+
 /** A write's action as a past participle: the state a question asks about. */
 const PARTICIPLE =
   '(?:approved|ok(?:ay)?ed|green-?lit|signed\\s+off|cancel{1,2}ed|voided|killed|rejected|declined|denied|received|booked\\s+in|checked\\s+in|filed|submitted|lodged|placed|raised|transferred|moved)';
@@ -45,7 +47,7 @@ const REQUEST = new RegExp(
 
 /** A question about whether/who/when a write happened or happens — never the write itself. */
 export function isWriteQuestion(text: string): boolean {
-  if (REQUEST.test(text)) return false;
+  if (REQUEST.test(text) || CAUSATIVE.test(text)) return false;
   if (WHO.test(text)) return true;
   if (!IS_QUESTION.test(text)) return false;
   return STATE.test(text) || ALTERNATIVE.test(text) || DID.test(text);
@@ -89,6 +91,12 @@ const PARAPHRASES: readonly [RegExp, string][] = [
   // nlu5: a customs entry lodged is a declaration filed: "lodge the entry for SH-2003", "get the entry lodged"
   [/\blodg(?:e|ing)\s+(the|an|a|our)\s+(?:customs\s+)?entry\b/gi, 'file $1 declaration'],
   [/\b(?:get|have)\s+(the|an|a|our)\s+(?:customs\s+)?entry\s+lodged\b/gi, 'file $1 declaration'],
+  // nlu7: "we'll need a customs entry for SH-2710" → "a customs declaration"
+  [/\b(a|an|the|our)\s+customs\s+entry\b/gi, '$1 customs declaration'],
+  // nlu7: a reminder is the request itself: "don't forget to approve PO-1190", "remember to book in SH-2003"
+  [/\b(?:please\s+|pls\s+)?(?:don'?t|dont|do\s+not)\s+forget\s+to\s+|\bremember\s+to\s+|\bmake\s+sure\s+(?:to|you)\s+|\bbe\s+sure\s+to\s+/gi, ''],
+  // nlu7: an urgency hedge before the request: "Not urgent, but can you order 30 rolls…", "no rush - …"
+  [/^\s*(?:(?:it'?s\s+|this\s+is\s+)?not\s+urgent|no\s+rush|no\s+hurry|no\s+pressure|whenever\s+you\s+(?:can|get\s+a\s+(?:chance|minute)))\s*[,.;:!–—-]*\s*(?:but\s+)?/i, ''],
 ];
 
 /**
@@ -110,7 +118,7 @@ export function paraphraseForModel(text: string, hasGoods: boolean): string {
  * down to a bare "HS code?".
  */
 const CUSTOMS_CODE =
-  /\b(?:hs|hts)(?:[\s-]+)?(?:codes?|classification|sub-?headings?|headings?|numbers?|no\.?)(?=\W|$)|\b(?:tariff|commodity)\s+(?:codes?|classification|sub-?headings?|headings?|numbers?)\b|\bwhich\s+hs\b|\bhs\s+(?:for|of)\b/i;
+  /\bwhich\s+(?:tariff\s+|customs\s+)?(?:sub-?)?heading\b|\b(?:hs|hts)(?:[\s-]+)?(?:codes?|classification|sub-?headings?|headings?|numbers?|no\.?)(?=\W|$)|\b(?:tariff|commodity)\s+(?:codes?|classification|sub-?headings?|headings?|numbers?)\b|\bwhich\s+hs\b|\bhs\s+(?:for|of)\b/i;
 export function asksCustomsCode(text: string): boolean {
   return CUSTOMS_CODE.test(text);
 }
@@ -120,13 +128,27 @@ export function asksCustomsCode(text: string): boolean {
  * instruction in the passive (the model learned the imperative and is unsure). Not in a question,
  * not negated ("doesn't need to be cancelled").
  */
-const PASSIVE = /\b(?:needs?|has|have|got)\s+to\s+be\s+(cancel{1,2}ed|approved|signed\s+off)\b|\b(?:must|should)\s+be\s+(cancel{1,2}ed|approved|signed\s+off)\b/i;
+/** nlu7: the cancel's other words ("should be scrapped", "needs to be called off") and the approval's. */
+const PASSIVE_DONE = '(cancel{1,2}ed|called\\s+off|scrapped|voided|killed|approved|signed\\s+off)';
+const PASSIVE = new RegExp(`\\b(?:needs?|has|have|got)\\s+to\\s+be\\s+${PASSIVE_DONE}\\b|\\b(?:must|should)\\s+be\\s+${PASSIVE_DONE}\\b`, 'i');
+/**
+ * nlu7: the same asked as a favour, also as a question: "can we get it approved?", "could you have PO-1786
+ * cancelled", "any chance PO-1786 can still be called off?".
+ */
+const CAUSATIVE = new RegExp(
+  `(?:^|[,;.!?–—-]\\s*)(?:(?:can|could|would)\\s+(?:you|u|we|someone|somebody)\\s+(?:please\\s+|pls\\s+|just\\s+)?(?:get|have)\\s+(?:it|this|that|this\\s+one|PO[- ]?\\d+)\\s+${PASSIVE_DONE}\\b|` +
+    `any\\s+chance\\s+(?:it|this|that|this\\s+one|PO[- ]?\\d+)\\s+(?:can|could)\\s+(?:still\\s+)?be\\s+${PASSIVE_DONE}\\b)`,
+  'i',
+);
 const NEGATED_TAIL = /\b(?:not|never|no|\w+n't|dont|doesnt)\s+(?:\w+\s+)?$/i;
 export function passiveInstruction(text: string): 'procurement.cancel_order' | 'procurement.approve_order' | undefined {
-  const m = PASSIVE.exec(text);
-  if (!m || IS_QUESTION.test(text) || NEGATED_TAIL.test(text.slice(0, m.index))) return undefined;
-  return /^cancel/i.test(m[1] ?? m[2]!) ? 'procurement.cancel_order' : 'procurement.approve_order';
+  const c = CAUSATIVE.exec(text);
+  const m = c ?? PASSIVE.exec(text);
+  if (!m || (!c && IS_QUESTION.test(text)) || NEGATED_TAIL.test(text.slice(0, m.index))) return undefined;
+  const done = m.slice(1).find((g) => g !== undefined)!;
+  return /^approved|^signed/i.test(done) ? 'procurement.approve_order' : 'procurement.cancel_order';
 }
+
 
 /**
  * nlu5: "i raised PO-1693 on monday and heard nothing since, is it stuck somewhere?" — a message that
@@ -134,12 +156,9 @@ export function passiveInstruction(text: string): 'procurement.cancel_order' | '
  * cancel (or an approval) into "stuck", "nothing since"; the question asks for the status.
  */
 const STATE_QUESTION = /(?:^|[,;.!?–—-]\s*)(?:and\s+|so\s+|but\s+)?(?:is|are|was|were|has|have|had|did|does|where|what|when|why|how\s+come|any\s+(?:news|update))\b[^,;.!?]*\?+\s*$/i;
-const WRITE_WORDS: Readonly<Record<string, RegExp>> = {
-  'procurement.cancel_order': /\b(?:cancel\w*|cxl|kill\w*|scrap\w*|void\w*|drop\w*|call\w*\s+off|pull\w*|stop\w*|abort\w*|get\s+rid|withdraw\w*|delet\w*|remov\w*)\b/i,
-  'procurement.approve_order':
-    /\b(?:approv\w*|sign\w*\s+off|ok(?:ay)?|green[-\s]?light\w*|go\s+ahead|authori[sz]\w*|accept\w*|confirm\w*|releas\w*|push\w*\s+(?:\w+\s+)?through|rubber[-\s]stamp\w*|lgtm|reject\w*|declin\w*|deny|denied|refus\w*)\b/i,
-};
+/** The writes a PO question ending in "is it stuck?" is misread as (cues.ts WRITE_ACTION_WORDS has the words of all). */
+const STATE_ONLY = new Set(['procurement.cancel_order', 'procurement.approve_order']);
 export function asksStateOnly(text: string, intent: string): boolean {
-  const verbs = WRITE_WORDS[intent];
+  const verbs = STATE_ONLY.has(intent) ? WRITE_ACTION_WORDS[intent] : undefined;
   return !!verbs && STATE_QUESTION.test(text.trim()) && !verbs.test(text);
 }

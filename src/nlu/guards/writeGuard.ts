@@ -1,6 +1,6 @@
 import type { IntentDecision } from '../intents/IntentClassifier.js';
 import { WRITE_INTENTS, type DecidingRule, type Entity } from '../types.js';
-import { asksStockAndPrice, findApproval, findCorrection, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction, restNamesTheWrite } from './cues.js';
+import { asksStockAndPrice, findApproval, findCorrection, findNegatedRequest, findNegatedWrite, findOtherDepartment, findRejection, findVerdict, hasWriteEvidence, isPriceQuestion, namesTheAction, restNamesTheWrite, withoutNegatedWrite } from './cues.js';
 import { asksCustomsCode, asksStateOnly, findReplacement, isPartialWrite, isWriteQuestion, passiveInstruction } from './questions.js';
 import { ruleConfidence } from './ruleConfidence.js';
 import { correctSpelling, type Corrected } from './spelling.js';
@@ -55,6 +55,8 @@ export interface GuardOutcome {
    * phrase, which the caller classifies and uses when `acceptsReread` says so (else out_of_scope).
    */
   reclassify?: string;
+  /** nlu7: the "just …" part alone, re-read when `reclassify`'s read is not accepted ("I'm not placing an order, just want to know…"). */
+  reclassifyRest?: string;
   /**
    * Set when a negated order names its replacement ("don't order from Acme, get 200 SKU-1003 from
    * Northwind instead"): that clause, which the caller classifies and uses when `acceptsReplacement` says so.
@@ -79,6 +81,8 @@ const TRANSFER = 'storage.transfer_stock';
 /** A question that is not a request ("how long is…?", "is there…?"; not "can you…?", "could we…?"). */
 const NOT_A_REQUEST = /^\s*(?:(?:hey|hi|so|ok|and)[,!]?\s+)?(?:how|what|what's|whats|when|where|which|who|why|is|are|was|were|does|do|did|has|have)\b/i;
 const STOCK = 'storage.stock_level';
+/** A purchase order named by its PO id (not "customer order 88120", which the extractor also reads as a PO). */
+const PO_WRITTEN = /\b(?:PO|P\.O\.)\s*[-#]?\s*\d+|\bpurchase\s+order\s+\d+/i;
 const isWrite = (intent: string): boolean => WRITE_INTENTS.includes(intent);
 
 /** Reads a price question is mistaken for (the HS-code search reads "cost" as a product). */
@@ -107,7 +111,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   const passive = options.recordReads !== false ? passiveInstruction(text) : undefined;
   // A decision cue ("ok approving PO-1109") is for the decision rules below, not a status read.
   const decisionCue = findApproval(text) ?? findRejection(text) ?? findVerdict(text);
-  const d = options.recordReads !== false && !decisionCue ? recordBacked(model, entities, passive, oos) : model;
+  const d = options.recordReads !== false && !decisionCue ? recordBacked(model, entities, passive, oos, text) : model;
   const out: GuardOutcome = { decision: d, entities: [] };
   // "Please create an order for 18 solar inverters, Initech, ship to WH-B" (transfer 0.58, create
   // 0.29): the model's first choice is a write the text does not name, its second the write it does.
@@ -119,7 +123,7 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     }
   }
   const verdict = options.decision !== false ? findVerdict(text) : undefined;
-  const usableVerdict = verdict && (verdict.onOrder || d.intent === APPROVE || d.intent === CANCEL) ? { ...verdict, leading: verdict.onOrder } : undefined;
+  const usableVerdict = verdict && (verdict.onOrder || d.intent === APPROVE || d.intent === CANCEL) ? { ...verdict, leading: verdict.onOrder, clauseLeading: verdict.onOrder } : undefined;
   const rejection = options.decision !== false ? (findRejection(text) ?? usableVerdict) : undefined;
   const aboutOtherThings = entities.some((e) => e.type === 'shipment' || e.type === 'declaration');
   const unsure = d.intent === oos && (d.fallback?.reason === 'low_confidence' || d.fallback?.reason === 'small_margin');
@@ -144,14 +148,19 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   // The model reads "reject PO-1102" as cancel: both take a PO out of the pipeline.
   const topTwo = d.ranking.slice(0, 2).map((r) => r.intent);
   const candidate = d.fallback?.intent ?? d.intent;
-  const orderish = entities.some((e) => e.type === 'purchase_order') || /\b(?:po|order|it|that|this)\b/i.test(text);
+  const onPo = entities.some((e) => e.type === 'purchase_order');
+  const orderish = onPo || /\b(?:po|order|it|that|this)\b/i.test(text);
   if (
     rejection &&
     !aboutOtherThings &&
+    // nlu7: "reject Tom's holiday request", "deny the refund for customer order 88120": another department's
+    // decision, unless a PO is named as one ("PO-1141", not "order 88120").
+    (PO_WRITTEN.test(text) || options.otherDepartments === false || !findOtherDepartment(text)) &&
     (candidate === CANCEL ||
       candidate === APPROVE ||
       (isWrite(candidate) && topTwo.includes(APPROVE)) ||
-      (rejection.leading && orderish && candidate !== 'procurement.create_order'))
+      (rejection.leading && orderish && candidate !== CREATE) ||
+      (rejection.clauseLeading && onPo))
   ) {
     out.decision = ruled(APPROVE, d, 'rejection');
     const start = spelled.toOriginal(rejection.start);
@@ -160,16 +169,32 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
     return out;
   }
   // "ok approving PO-1109 - thx", "don't reject PO-1115, approve it": an approval instruction on a
-  // named order, where the model was unsure or read the cancel the words around it suggest.
+  // named order, where the model was unsure or read the cancel the words around it suggest (nlu7: or the
+  // status read: "the order hasn't been approved yet, please approve PO-1112").
   if (
     options.decision !== false &&
     !rejection &&
     !aboutOtherThings &&
     entities.some((e) => e.type === 'purchase_order') &&
-    (unsure || d.intent === CANCEL) &&
+    (unsure || d.intent === CANCEL || d.intent === ORDER_STATUS) &&
     findApproval(text)
   ) {
     out.decision = ruled(APPROVE, d, 'approval');
+    return out;
+  }
+  // nlu7: "PO-1789 has been waiting on me since Monday, can we get it approved?", "I think PO-1788 should be
+  // scrapped, nobody needs those drills now": an instruction in the passive or asked as a favour, on a named PO,
+  // where the model heard a status read (or nothing of ours).
+  if (
+    options.recordReads !== false &&
+    passive &&
+    onPo &&
+    !aboutOtherThings &&
+    !rejection &&
+    // not where the model leans to another write (nlu4: the passive decides only the model's own first choice)
+    (d.intent === ORDER_STATUS || PO_QUESTION_MISREADS.has(d.intent) || (d.intent === oos && !(d.fallback && isWrite(d.fallback.intent))))
+  ) {
+    out.decision = ruled(passive, d, 'passive');
     return out;
   }
   // Also marked when the model already said out_of_scope, or order status without an order: the bot
@@ -187,7 +212,9 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   }
   // "I'd like to know the HS subheading for LED lamps": an HS-code question about goods the model
   // doesn't know the words of. Only where it said out of scope; never another department's question.
-  if (options.customsCodes !== false && d.intent === oos && d.fallback?.reason !== 'empty_input' && asksCustomsCode(text) && !findOtherDepartment(text)) {
+  // nlu7: not when the question is itself called off ("don't bother classifying the gloves, they've got an HS code").
+  const calledOff = options.negation !== false ? (findNegatedWrite(text) ?? findNegatedRequest(text)) : undefined;
+  if (options.customsCodes !== false && d.intent === oos && d.fallback?.reason !== 'empty_input' && asksCustomsCode(text) && !findOtherDepartment(text) && !(calledOff && !calledOff.rest)) {
     if (d.ranking.some((r) => r.intent === CLASSIFY)) {
       out.decision = ruled(CLASSIFY, d, 'customs_code', { fallback: { reason: 'customs_code', intent: d.fallback?.intent ?? d.intent, confidence: d.fallback?.confidence ?? d.confidence } });
       return out;
@@ -207,11 +234,19 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
   }
   // "dont file anything for SH-2004 yet, waiting on the broker": a message that only says not to do a
   // write asks for nothing, even where the model hears a read in its words. A question keeps the read.
-  if (options.negation !== false && !isWrite(d.intent) && d.intent !== oos && !d.intent.startsWith('assistant.') && !text.includes('?')) {
-    const negated = findNegatedWrite(text);
-    if (negated && !negated.rest) {
+  if (options.negation !== false && !isWrite(d.intent) && !d.intent.startsWith('assistant.') && d.fallback?.reason !== 'empty_input') {
+    // nlu7: also a negated read or a write named as a noun ("no need to list my orders", "no more orders for SKU-1758").
+    const negated = calledOff;
+    if (d.intent !== oos && negated && !negated.rest && !text.includes('?')) {
       out.decision = withheld(d, 'negated_write', oos);
       return out;
+    }
+    // nlu7: "dont order anything yet, just show me how much SKU-1763 we have", "I'm not asking you to approve it, I
+    // just want to know where PO-1672 stands": the read the model heard in the whole message (or its out of scope)
+    // may be the negated half's; the caller re-reads the message without it and uses that read if it is one.
+    if (negated?.rest && options.corrections !== false) {
+      out.reclassify = negated.without;
+      out.reclassifyRest = negated.rest;
     }
   }
   if (!isWrite(d.intent)) return out;
@@ -240,7 +275,20 @@ export function guardWrite(typed: string, model: IntentDecision, entities: reado
         const replacement = findReplacement(text);
         if (replacement) out.replacement = asTypedClause(replacement, spelled, typed);
       }
-      if (negated.rest && !out.replacement) out.reclassify = negated.without;
+      if (negated.rest && !out.replacement) {
+        out.reclassify = negated.without;
+        out.reclassifyRest = negated.rest;
+      }
+      return out;
+    }
+    // nlu7: a write named as a noun and called off ("forget the transfer to WH-C, stock is fine where it is",
+    // "I don't need the stock figures any more"). Not a cancel: "we don't need PO-1177 any more" asks for one.
+    if (!negated && d.intent !== CANCEL && calledOff && findCorrection(text) === undefined && !isPartialWrite(text)) {
+      out.decision = withheld(d, 'negated_write', oos);
+      if (calledOff.rest) {
+        out.reclassify = calledOff.without;
+        out.reclassifyRest = calledOff.rest;
+      }
       return out;
     }
   }
@@ -292,7 +340,8 @@ const NAMED_SECOND_MIN = 0.15;
 function namedSecondWrite(d: IntentDecision, text: string, entities: readonly Entity[], oos: string): IntentDecision | undefined {
   const first = d.intent === oos ? d.fallback?.intent : d.intent;
   if (!first || !isWrite(first) || (d.intent === oos && d.fallback?.reason !== 'low_confidence' && d.fallback?.reason !== 'small_margin')) return undefined;
-  if (namesTheAction(first, text)) return undefined;
+  // nlu7: a write named only in a negated phrase is not named ("no I don't want to transfer, receive SH-2707").
+  if (namesTheAction(first, withoutNegatedWrite(text))) return undefined;
   const second = d.ranking.find((r) => r.intent !== first && r.intent !== oos);
   if (!second || !isWrite(second.intent) || second.confidence < NAMED_SECOND_MIN || !namesTheAction(second.intent, text)) return undefined;
   // What is to be done must be in the message: goods, a record, a supplier.
@@ -308,13 +357,22 @@ const RECORD_OF_READ: Readonly<Record<string, readonly string[]>> = {
 /** Below this the model's first choice is too weak to be confirmed by a named record. */
 const RECORD_READ_MIN = 0.35;
 const ID_TYPES = new Set(['purchase_order', 'shipment', 'declaration']);
+const DECLARATION_STATUS = 'customs.declaration_status';
+/** Words that make a question about a PO a customs question ("has the PO-1102 shipment cleared customs?"). */
+const CUSTOMS_WORDS = /\b(?:customs|declar\w*|broker\w*|clear\w*|duty|duties|hs|tariff\w*|entry|entries|port|import\w*|export\w*|shipment|container|vessel)\b/i;
 
 /**
  * An unsure decision (out_of_scope by confidence or margin) whose first choice is confirmed by the
  * message itself: a status read of the one kind of record it names ("what duty did customs assess on
  * CD-3102?"), or the write a passive instruction on a named PO says ("PO-1148 needs to be cancelled").
  */
-function recordBacked(d: IntentDecision, entities: readonly Entity[], passive: string | undefined, oos: string): IntentDecision {
+function recordBacked(d: IntentDecision, entities: readonly Entity[], passive: string | undefined, oos: string, text: string): IntentDecision {
+  // nlu7: "What's PO-1777 doing?" read as the declaration status: the only record named is a purchase order and
+  // nothing in the message is about customs, so it is the order's status.
+  if (d.intent === DECLARATION_STATUS && !CUSTOMS_WORDS.test(text)) {
+    const ids = entities.filter((e) => ID_TYPES.has(e.type));
+    if (ids.length > 0 && ids.every((e) => e.type === 'purchase_order')) return ruled(ORDER_STATUS, d, 'record_read');
+  }
   const reason = d.fallback?.reason;
   if (d.intent !== oos || (reason !== 'low_confidence' && reason !== 'small_margin')) return d;
   const top = d.fallback!;
