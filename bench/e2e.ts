@@ -32,6 +32,9 @@
  *   --gc-stats           the server's main-thread GCs per turn by kind and its young generation's size
  *                        (bench/lib/gcStats.mjs). The server runs with the image's NODE_OPTIONS (a 32 MB
  *                        semi-space, bench/lib/serverChild.ts); --node-arg=--max-semi-space-size=16 is V8's default
+ * Every open-loop run also reports the whole box in its window (bench/lib/boxMeter.ts: busy share,
+ * CPU pressure from /proc/pressure/cpu, the generator's and PostgreSQL's CPU per turn) and, for the
+ * tail's densest second, what the box was doing then (`box`, `tail_bunch_box` in the JSON).
  */
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
