@@ -2,7 +2,7 @@
  * int8 dynamic quantization of an intent model, in TypeScript (no Python onnx/onnxruntime here):
  *
  *   npx tsx training/quantize.ts --in models/intent-gpt2 --out training/runs/intent-gpt2-int8
- *                                [--activations row|tensor] [--per-tensor] [--reduce-range]
+ *                                [--activations row|tensor] [--per-tensor] [--full-range]
  *                                [--no-embeddings] [--no-head] [--no-parity]
  *
  * What it does to the ONNX graph (everything else is copied byte for byte):
@@ -23,9 +23,11 @@
  * model_card.json is updated (weights_storage int8, bytes, sizes, a `quantization` block with the
  * fp32-vs-int8 logit parity on training/splits/{val,test}.jsonl unless --no-parity).
  *
- * --reduce-range: 7-bit weights ([-63, 63]). The uint8×int8 kernels on x86 CPUs without VNNI
- * (AVX2 `vpmaddubsw`) can saturate their 16-bit pair sums with full 8-bit weights; with VNNI (or
- * on ARM) full range is exact. Use it when the serving CPU lacks AVX-VNNI/AVX512-VNNI.
+ * Weights are 7-bit ([-63, 63]) by default: the uint8×int8 kernels on x86 CPUs without VNNI (AVX2
+ * `vpmaddubsw`) saturate their 16-bit pair sums with full 8-bit weights, and a model quantized on a
+ * VNNI machine would answer differently on an AVX2 one (seen 2026-12-07: logit error 0.27–0.29
+ * against a bound of 0.012 in test/inference/quantize.test.ts on an AVX2-only EPYC).
+ * --full-range: 8-bit weights, exact only where the serving CPU has AVX-VNNI/AVX512-VNNI (or ARM).
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -379,7 +381,10 @@ export interface QuantizeOptions {
   activations?: 'row' | 'tensor';
   /** Per-column weight scales for MatMul (default); false: one scale per weight tensor. */
   perColumn?: boolean;
-  /** 7-bit weights, for x86 CPUs without VNNI. */
+  /**
+   * 7-bit weights (default true): exact on every CPU. false: full 8-bit weights, exact only where the
+   * int8 GEMM has VNNI (or on ARM); x86 AVX2 kernels saturate their 16-bit pair sums with them.
+   */
   reduceRange?: boolean;
   /** Quantize large Gather tables (the token embedding), per row. Default true. */
   embeddings?: boolean;
@@ -421,7 +426,7 @@ function gatherAxis(nd: readonly PbField[]): number {
 export function quantizeModel(modelBytes: Uint8Array, opts: QuantizeOptions = {}): { model: Uint8Array; report: QuantizeReport } {
   const activations = opts.activations ?? 'row';
   const perColumn = opts.perColumn ?? true;
-  const qmax = opts.reduceRange ? 63 : 127;
+  const qmax = opts.reduceRange === false ? 127 : 63;
   const embeddings = opts.embeddings ?? true;
   const keep = new Set(opts.keep ?? []);
 
@@ -670,7 +675,7 @@ export async function quantizeDir(inDir: string, outDir: string, opts: QuantizeD
   if (typeof card.name === 'string' && !card.name.endsWith('-int8')) card.name = `${card.name}-int8`;
   card.architecture = { ...(card.architecture ?? {}), weights_storage: 'int8' };
   const perRow = report.activations === 'row';
-  const weights = `weights int8 symmetric, zero point 0, ${opts.perColumn === false ? 'per tensor' : 'per output column'}${opts.reduceRange ? ', 7-bit range' : ''}`;
+  const weights = `weights int8 symmetric, zero point 0, ${opts.perColumn === false ? 'per tensor' : 'per output column'}${opts.reduceRange === false ? ', full 8-bit range' : ', 7-bit range'}`;
   card.onnx = { ...(card.onnx ?? {}), bytes: model.length, opset_imports: perRow ? ['ai.onnx 17'] : ['ai.onnx 17', 'com.microsoft 1'] };
   card.quantization = {
     method:
@@ -745,7 +750,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       activations: { type: 'string', default: 'row' },
       'per-tensor': { type: 'boolean', default: false },
-      'reduce-range': { type: 'boolean', default: false },
+      'full-range': { type: 'boolean', default: false },
       'no-embeddings': { type: 'boolean', default: false },
       'no-head': { type: 'boolean', default: false },
       'no-parity': { type: 'boolean', default: false },
@@ -763,7 +768,7 @@ async function main(): Promise<void> {
   const { report, parity, card } = await quantizeDir(inDir, values.out, {
     activations: values.activations,
     perColumn: !values['per-tensor'],
-    reduceRange: values['reduce-range'],
+    reduceRange: !values['full-range'],
     embeddings: !values['no-embeddings'],
     keep,
     parityTexts: values['no-parity'] ? undefined : splits.flatMap(readJsonlTexts),
