@@ -6,6 +6,7 @@
  * 50 ms, so a stall of the tail can be put beside what the box was doing in that second.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { statCpuMs } from './load.js';
 
 export interface BoxSample {
   /** End of the interval, epoch ms. */
@@ -68,8 +69,6 @@ function readPressureUs(): number | undefined {
   }
 }
 
-const TICK_MS = 10; // USER_HZ = 100 on Linux
-
 /** CPU ms of every process named `postgres` (undefined when there is none). */
 export function postgresCpuMs(): number | undefined {
   let ms = 0;
@@ -79,8 +78,7 @@ export function postgresCpuMs(): number | undefined {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += (Number(f[11]) + Number(f[12])) * TICK_MS;
+      ms += statCpuMs(stat);
       found = true;
     } catch {
       // the process ended between readdir and read

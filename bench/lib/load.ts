@@ -186,14 +186,18 @@ export async function closedLoop(
 }
 
 /** CPU ticks (user + system) and resident memory of another process, from /proc (Linux). */
+/** CPU time (user + system, all threads; 10 ms ticks) of a /proc/<pid>/stat line. */
+export function statCpuMs(stat: string): number {
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 function procUsage(pid: number): { cpuMs: number; rssMb: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { cpuMs: (ticks * 1000) / 100, rssMb: rssKb / 1024 };
+    return { cpuMs: statCpuMs(stat), rssMb: rssKb / 1024 };
   } catch {
     return undefined;
   }

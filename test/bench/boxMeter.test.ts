@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { BoxMeter, parseCpuLine, parsePressureTotalUs, summariseSamples, type BoxSample } from '../../bench/lib/boxMeter.js';
+import { statCpuMs } from '../../bench/lib/load.js';
 
 describe('box meter of the open-loop bench (bench/lib/boxMeter.ts)', () => {
   it('reads total and idle jiffies from /proc/stat (idle + iowait count as idle)', () => {
     const stat = 'cpu  100 5 50 800 20 3 2 10 0 0\ncpu0 50 2 25 400 10 1 1 5 0 0\n';
     expect(parseCpuLine(stat)).toEqual({ total: 990, idle: 820 });
     expect(() => parseCpuLine('intr 1 2 3')).toThrow();
+  });
+
+  it('reads a process\'s utime + stime from /proc/<pid>/stat, whatever its command name holds', () => {
+    const stat = '4242 (postgres: a) b) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 1 0 100 1000 50\n';
+    expect(statCpuMs(stat)).toBe(1750); // (150 + 25) ticks of 10 ms
   });
 
   it('reads the "some" total of a PSI file, not the "full" one', () => {
